@@ -1,0 +1,234 @@
+// Package config reads the application's configuration from the environment
+// into one typed struct, with the defaults and rules of CONTRACT.md.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Environment names.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// Mode says where identity comes from.
+type Mode string
+
+// The two modes: real Clerk, or the built-in emulator.
+const (
+	ModeClerk    Mode = "clerk"
+	ModeEmulator Mode = "emulator"
+)
+
+// Config is everything the process needs to start.
+type Config struct {
+	Env     string
+	Addr    string
+	BaseURL *url.URL
+
+	DatabaseURL string
+	// DBMaxConns sizes the pgx pool.
+	DBMaxConns int32
+
+	// SessionSecrets signs and encrypts the app's cookie session. The first
+	// key signs; all of them verify, so keys can be rotated.
+	SessionSecrets [][]byte
+
+	Mode                 Mode
+	ClerkSecretKey       string
+	ClerkPublishableKey  string
+	ClerkJWTKey          string
+	ClerkAPIURL          string
+	ClerkWebhookSecret   string
+	ClerkAuthorizedParty []string
+
+	// EmulatorSecretKey is the emulator's Backend API secret key.
+	EmulatorSecretKey string
+}
+
+// Production reports whether the process runs in production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// Getenv is the signature of os.Getenv, injected so tests need no process
+// environment.
+type Getenv func(string) string
+
+// Load reads and validates the configuration. The returned error is one line
+// that says which variable is wrong and why.
+func Load(getenv Getenv) (Config, error) {
+	var c Config
+	c.Env = orDefault(getenv("APP_ENV"), EnvDevelopment)
+	switch c.Env {
+	case EnvDevelopment, EnvTest, EnvProduction:
+	default:
+		return c, fmt.Errorf("APP_ENV must be development, test or production, not %q", c.Env)
+	}
+
+	defaultAddr := "localhost:8080"
+	if c.Production() {
+		defaultAddr = ":8080"
+	}
+	c.Addr = orDefault(getenv("ADDR"), defaultAddr)
+
+	base, err := url.Parse(orDefault(getenv("BASE_URL"), "http://localhost:8080"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || (base.Path != "" && base.Path != "/") {
+		return c, fmt.Errorf("BASE_URL must be an origin such as https://app.example.com, not %q", getenv("BASE_URL"))
+	}
+	base.Path = ""
+	c.BaseURL = base
+
+	c.DatabaseURL = orDefault(getenv("DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/saas?sslmode=disable")
+	if _, err := url.Parse(c.DatabaseURL); err != nil {
+		return c, errors.New("DATABASE_URL is not a valid URL")
+	}
+	c.DBMaxConns = 10
+
+	if err := c.loadSessionSecrets(getenv("SESSION_SECRET")); err != nil {
+		return c, err
+	}
+
+	c.ClerkSecretKey = getenv("CLERK_SECRET_KEY")
+	c.ClerkPublishableKey = getenv("CLERK_PUBLISHABLE_KEY")
+	c.ClerkJWTKey = getenv("CLERK_JWT_KEY")
+	c.ClerkAPIURL = orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1")
+	c.ClerkWebhookSecret = getenv("CLERK_WEBHOOK_SIGNING_SECRET")
+	c.EmulatorSecretKey = orDefault(getenv("CLERK_EMULATOR_SECRET_KEY"), "sk_test_emulator")
+	if ap := getenv("CLERK_AUTHORIZED_PARTIES"); ap != "" {
+		for _, p := range strings.Split(ap, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.ClerkAuthorizedParty = append(c.ClerkAuthorizedParty, strings.TrimRight(p, "/"))
+			}
+		}
+	} else {
+		c.ClerkAuthorizedParty = []string{c.BaseURL.String()}
+	}
+
+	switch {
+	case c.ClerkSecretKey != "":
+		c.Mode = ModeClerk
+		if !strings.HasPrefix(c.ClerkSecretKey, "sk_test_") && !strings.HasPrefix(c.ClerkSecretKey, "sk_live_") {
+			return c, errors.New("CLERK_SECRET_KEY must start with sk_test_ or sk_live_")
+		}
+		if c.ClerkPublishableKey == "" {
+			return c, errors.New("CLERK_PUBLISHABLE_KEY is required when CLERK_SECRET_KEY is set")
+		}
+		if c.ClerkWebhookSecret == "" {
+			return c, errors.New("CLERK_WEBHOOK_SIGNING_SECRET is required when CLERK_SECRET_KEY is set")
+		}
+	case c.Production():
+		return c, errors.New("CLERK_SECRET_KEY is required in production (the Clerk emulator only runs in development and test)")
+	default:
+		c.Mode = ModeEmulator
+	}
+	return c, nil
+}
+
+// minSecretLen is the shortest accepted session key: 32 bytes of key material
+// for HMAC-SHA256 and AES-256.
+const minSecretLen = 32
+
+func (c *Config) loadSessionSecrets(raw string) error {
+	if raw == "" {
+		if c.Production() {
+			return errors.New("SESSION_SECRET is required in production (comma-separated keys, each at least 32 bytes)")
+		}
+		key, err := localSessionSecret()
+		if err != nil {
+			return fmt.Errorf("SESSION_SECRET is unset and no local secret could be created: %w", err)
+		}
+		c.SessionSecrets = [][]byte{key}
+		return nil
+	}
+	for i, k := range strings.Split(raw, ",") {
+		k = strings.TrimSpace(k)
+		if len(k) < minSecretLen {
+			return fmt.Errorf("SESSION_SECRET key %d is %d bytes; each key must be at least %d", i+1, len(k), minSecretLen)
+		}
+		c.SessionSecrets = append(c.SessionSecrets, []byte(k))
+	}
+	return nil
+}
+
+// LocalDir is where development state that must survive restarts (the
+// generated session secret) is kept. It is ignored by git.
+const LocalDir = ".local"
+
+// localSessionSecret returns the development session secret, creating it on
+// first use, so that sign-ins survive restarts without any setup.
+func localSessionSecret() ([]byte, error) {
+	path := filepath.Join(LocalDir, "session-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minSecretLen {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	buf := make([]byte, 48)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, err
+	}
+	key := base64.RawURLEncoding.EncodeToString(buf)
+	if err := os.MkdirAll(LocalDir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return []byte(key), nil
+}
+
+// LogValue prints the configuration for the start-up log with every secret
+// masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("mode", string(c.Mode)),
+		slog.String("addr", c.Addr),
+		slog.String("base_url", c.BaseURL.String()),
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.Int("session_keys", len(c.SessionSecrets)),
+		slog.String("clerk_secret_key", mask(c.ClerkSecretKey)),
+		slog.String("clerk_publishable_key", c.ClerkPublishableKey),
+		slog.Bool("clerk_jwt_key", c.ClerkJWTKey != ""),
+		slog.String("clerk_api_url", c.ClerkAPIURL),
+		slog.String("clerk_webhook_signing_secret", mask(c.ClerkWebhookSecret)),
+		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
+	)
+}
+
+// mask keeps a secret's prefix (sk_live_, whsec_) so an operator can tell
+// which kind of key is set, and hides the rest.
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	if i := strings.LastIndex(s, "_"); i >= 0 && i < 9 {
+		return s[:i+1] + "****"
+	}
+	return "****"
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "****"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "****")
+	}
+	return u.Redacted()
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,147 @@
+// Package database opens the PostgreSQL pool, creates the development
+// database when it is missing, applies the embedded migrations under an
+// advisory lock, and answers readiness checks.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/saasstarter/saas/db/schema"
+)
+
+// Open returns a pool for databaseURL with at most maxConns connections. It
+// does not wait for the database: the pool connects lazily, so the process can
+// start (and answer /readyz with 503) while PostgreSQL is still coming up.
+func Open(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.HealthCheckPeriod = 15 * time.Second
+	// A statement that runs longer than this is a bug or an outage; failing it
+	// frees the connection and lets the caller answer with an error.
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "10000"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "saas-web"
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// EnsureExists creates the database named in databaseURL if it does not exist,
+// connecting to the server's "postgres" database to do so. It is used in
+// development and tests only: production databases are provisioned.
+func EnsureExists(ctx context.Context, databaseURL string) error {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return errors.New("DATABASE_URL names no database")
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		return fmt.Errorf("connect to create database %q: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created by a concurrent process
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database %q: %w", name, err)
+	}
+	slog.Info("created database", "name", name)
+	return nil
+}
+
+// migrationsLockID is the advisory lock key held while migrating, so that
+// several instances starting at once apply each migration exactly once.
+const migrationsLockID int64 = 4_224_901_313
+
+// provider returns a goose provider over the embedded migrations.
+func provider(db *sql.DB) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationsLockID))
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db, schema.FS, goose.WithSessionLocker(locker))
+}
+
+// Migrate applies every pending migration under the advisory lock and returns
+// the resulting schema version.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range results {
+		slog.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// LatestVersion is the highest migration version embedded in the binary.
+func LatestVersion() (int64, error) {
+	files, err := fs.Glob(schema.FS, "*.sql")
+	if err != nil {
+		return 0, err
+	}
+	var latest int64
+	for _, f := range files {
+		v, err := goose.NumericComponent(f)
+		if err != nil {
+			return 0, err
+		}
+		latest = max(latest, v)
+	}
+	return latest, nil
+}
+
+// Ready reports nil when the database answers and every embedded migration is
+// applied. It reads goose's version table directly: one cheap query, no lock.
+func Ready(ctx context.Context, pool *pgxpool.Pool, want int64) error {
+	var got int64
+	err := pool.QueryRow(ctx,
+		"SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&got)
+	if err != nil {
+		return fmt.Errorf("database not ready: %w", err)
+	}
+	if got < want {
+		return fmt.Errorf("database at migration %d, want %d", got, want)
+	}
+	return nil
+}

@@ -1,0 +1,34 @@
+// Package routes names the application's URL paths. Handlers register them and
+// templates build links from them, so a path is spelled once.
+package routes
+
+// Public pages and endpoints.
+const (
+	Home    = "/"
+	SignIn  = "/sign-in"
+	SignUp  = "/sign-up"
+	Healthz = "/healthz"
+	Readyz  = "/readyz"
+	Static  = "/static"
+	Webhook = "/api/webhooks/clerk"
+)
+
+// Signed-in pages.
+const (
+	Dashboard = "/dashboard"
+	Orgs      = "/orgs"
+	Admin     = "/admin"
+)
+
+// JSON API.
+const (
+	APIMe         = "/api/me"
+	APIOrg        = "/api/org"
+	APIOrgMembers = "/api/org/members"
+	APIOrgExport  = "/api/org/export"
+	APIProjects   = "/api/projects"
+	APIM2M        = "/api/m2m"
+)
+
+// Emulator is where the built-in Clerk emulator is mounted in emulator mode.
+const Emulator = "/__clerk"
