@@ -1,0 +1,112 @@
+// Command web is the application: `web` (or `web serve`) runs the server,
+// `web migrate` applies the database migrations and exits.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/saasstarter/saas/internal/app"
+	"github.com/saasstarter/saas/internal/config"
+	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "web:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main without the process: arguments, environment and log output are
+// passed in, so tests can drive it.
+func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, logOut)
+	slog.SetDefault(logger)
+
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, logger)
+	case "migrate":
+		pool, err := openDatabase(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		v, err := database.Migrate(ctx, pool)
+		if err != nil {
+			return err
+		}
+		logger.Info("database migrated", "version", v)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+	}
+}
+
+// newLogger writes JSON in production, for log pipelines, and readable text
+// elsewhere.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	if cfg.Production() {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openDatabase opens the pool, creating the database first outside
+// production so a fresh machine needs no setup.
+func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	if !cfg.Production() {
+		if err := database.EnsureExists(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	return database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+}
+
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	logger.Info("starting", "config", cfg)
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := database.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, pool, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := server.NewHTTPServer(a.Handler, logger)
+	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String())
+	if err := server.Run(ctx, srv, ln, server.ShutdownGrace); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

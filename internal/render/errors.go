@@ -1,0 +1,100 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/secure"
+	"github.com/saasstarter/saas/internal/web"
+	"github.com/saasstarter/saas/internal/web/htmx"
+	"github.com/saasstarter/saas/views/pages"
+)
+
+// ErrorHandler returns Echo's HTTPErrorHandler: every error a handler or
+// middleware returns ends here. It answers JSON for the API, an inline alert
+// for HTMX (which would otherwise drop the body of a 4xx/5xx), and the error
+// page for browsers. Only public messages reach the client; server errors
+// are logged with the request id.
+func (r *Renderer) ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		// The handler's context may already be cancelled (request timeout,
+		// client gone); the error page must still render.
+		c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
+		status, message := Classify(err)
+		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+		if status >= http.StatusInternalServerError {
+			logger.Error("request failed", "request_id", reqID, "method", c.Request().Method,
+				"route", c.Path(), "status", status, "err", err)
+		}
+		secure.NoStore(c.Response().Header())
+
+		var werr error
+		switch {
+		case c.Request().Method == http.MethodHead:
+			werr = c.NoContent(status)
+		case web.IsAPI(c):
+			werr = c.JSON(status, map[string]string{"error": message})
+		case web.IsHTMX(c):
+			h := c.Response().Header()
+			h.Set(htmx.HeaderRetarget, "#flash")
+			h.Set(htmx.HeaderReswap, "innerHTML")
+			werr = Component(c, status, pages.ErrorFragment(message))
+		default:
+			werr = r.Page(c, status, message, pages.Error(status, message, reqID))
+		}
+		if werr != nil {
+			logger.Error("writing error response failed", "request_id", reqID, "err", werr)
+		}
+	}
+}
+
+// Classify maps any error to a status and a message that is safe to show.
+// *apperr.Error carries its own; framework errors (unknown route, method not
+// allowed, body too large) get the standard text of their status; anything
+// else is a 500 with a generic message.
+func Classify(err error) (int, string) {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return apperr.Status(ae.Code), apperr.MessageOf(ae)
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status := he.Code
+		if status < 400 || status > 599 {
+			status = http.StatusInternalServerError
+		}
+		return status, publicText(status)
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, publicText(http.StatusRequestEntityTooLarge)
+	}
+	return http.StatusInternalServerError, publicText(http.StatusInternalServerError)
+}
+
+func publicText(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Not found"
+	case http.StatusUnauthorized:
+		return "Unauthenticated"
+	case http.StatusForbidden:
+		return "Forbidden"
+	case http.StatusRequestEntityTooLarge:
+		return "Request body too large"
+	case http.StatusInternalServerError:
+		return "Something went wrong"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Something went wrong"
+}

@@ -1,0 +1,208 @@
+// Package server builds the Echo instance with the request pipeline of
+// DESIGN.md, wraps it in an http.Server with every timeout set, and runs it
+// with a graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/secure"
+)
+
+// Limits bound what one request may cost.
+const (
+	// BodyLimit caps request bodies; the webhook route applies the same cap
+	// itself because it reads the raw body before anything else.
+	BodyLimit = "1M"
+	// RequestTimeout is the deadline of a handler's context: database calls
+	// made with it are cancelled when it passes.
+	RequestTimeout = 20 * time.Second
+	// MaxHeaderBytes leaves room for Clerk's cookies (a session token is
+	// under 4 KB) and refuses the rest with 431.
+	MaxHeaderBytes = 64 << 10
+)
+
+// Config is what the Echo pipeline needs.
+type Config struct {
+	Logger *slog.Logger
+	Render *render.Renderer
+	Secure secure.Config
+	// Production switches on Secure cookies.
+	Production bool
+	// Authenticate puts the verified identity (or "signed out") on the
+	// request; Policy denies by default what is not public; both are
+	// optional so the pipeline can be built before identity is wired.
+	Authenticate echo.MiddlewareFunc
+	Policy       echo.MiddlewareFunc
+	// LogIdentity returns the user and organisation ids for the access log.
+	LogIdentity func(c echo.Context) (user, org string)
+	// CSRFExempt is the one route (method and template) that skips CSRF: the
+	// webhook, which is authenticated by its signature instead.
+	CSRFExempt Route
+}
+
+// Route is a method and a route template, as Echo reports them in c.Path().
+type Route struct {
+	Method string
+	Path   string
+}
+
+// NewEcho returns an Echo instance with the middleware pipeline and no
+// routes: Recover → RequestID → access log → security headers → gzip →
+// body limit → request timeout → authentication → route policy → CSRF.
+func NewEcho(cfg Config) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// The socket peer is the client. Behind a load balancer, replace this
+	// with echo.ExtractIPFromXFFHeader(echo.TrustIPRange(<lb range>)); never
+	// trust X-Forwarded-For from anyone.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = cfg.Render.ErrorHandler(cfg.Logger)
+
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			cfg.Logger.Error("panic", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.RequestID())
+	e.Use(accessLog(cfg.Logger, cfg.LogIdentity))
+	e.Use(secure.Headers(cfg.Secure))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
+	e.Use(middleware.BodyLimit(BodyLimit))
+	e.Use(middleware.ContextTimeout(RequestTimeout))
+	if cfg.Authenticate != nil {
+		e.Use(cfg.Authenticate)
+	}
+	if cfg.Policy != nil {
+		e.Use(cfg.Policy)
+	}
+	e.Use(csrf(cfg))
+	return e
+}
+
+// csrf checks unsafe methods: Sec-Fetch-Site first (same-origin passes,
+// cross-site is refused), then the token from the X-CSRF-Token header (htmx)
+// or the _csrf form field (plain forms). The exempt route is matched by its
+// template, never by a prefix of the raw path.
+func csrf(cfg Config) echo.MiddlewareFunc {
+	name := "_csrf"
+	if cfg.Production {
+		name = "__Host-csrf"
+	}
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper: func(c echo.Context) bool {
+			return c.Request().Method == cfg.CSRFExempt.Method && c.Path() == cfg.CSRFExempt.Path
+		},
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		ContextKey:     render.CSRFContextKey,
+		CookieName:     name,
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   cfg.Production,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieMaxAge:   86400,
+	})
+}
+
+// accessLog writes one structured line per request.
+func accessLog(logger *slog.Logger, identity func(echo.Context) (string, string)) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus:    true,
+		LogMethod:    true,
+		LogURIPath:   true,
+		LogRoutePath: true,
+		LogLatency:   true,
+		LogRequestID: true,
+		LogRemoteIP:  true,
+		HandleError:  true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []slog.Attr{
+				slog.String("request_id", v.RequestID),
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.String("route", v.RoutePath),
+				slog.Int("status", v.Status),
+				slog.Duration("duration", v.Latency),
+				slog.String("ip", v.RemoteIP),
+			}
+			if identity != nil {
+				if user, org := identity(c); user != "" {
+					attrs = append(attrs, slog.String("user", user), slog.String("org", org))
+				}
+			}
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			logger.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// Handler routes /__clerk/* to mounted (the emulator in emulator mode) and
+// everything else to the app. The emulator stands in for Clerk's own servers,
+// so it sits beside the app's pipeline, not inside it. No path cleaning
+// happens here: Echo's router sees the request exactly as sent.
+func Handler(app http.Handler, mountPath string, mounted http.Handler) http.Handler {
+	if mounted == nil {
+		return app
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == mountPath || strings.HasPrefix(r.URL.Path, mountPath+"/") {
+			mounted.ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
+}
+
+// NewHTTPServer returns an http.Server with every timeout set: without them a
+// slow client can hold a connection (and a goroutine) forever.
+func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      RequestTimeout + 10*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// ShutdownGrace is how long in-flight requests get to finish after a signal.
+const ShutdownGrace = RequestTimeout + 5*time.Second
+
+// Run serves on ln until ctx is cancelled (SIGINT/SIGTERM in main), then
+// stops accepting connections and waits up to grace for in-flight requests.
+// It returns nil after a clean drain.
+func Run(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}

@@ -1,0 +1,47 @@
+// Package layouts holds the page shell every full page is rendered in.
+package layouts
+
+// Meta is everything the layout needs besides the page content. It is built
+// per request by the render package; templates never reach into the request.
+type Meta struct {
+	// Title is the page title, without the site name.
+	Title string
+	// Path is the request path, used to mark the current navigation item.
+	Path string
+	// Nonce is the request's CSP nonce; every script tag carries it.
+	Nonce string
+	// CSRFToken is sent by htmx in a header and by plain forms in a field.
+	CSRFToken string
+	// RequestID is shown on error pages so a user can quote it.
+	RequestID string
+	Flashes   []Flash
+	Identity  Identity
+	Clerk     ClerkScript
+}
+
+// Flash is a one-time message.
+type Flash struct {
+	Kind    string
+	Message string
+}
+
+// Identity is the part of the verified session the layout shows.
+type Identity struct {
+	SignedIn bool
+	UserID   string
+	OrgID    string
+	OrgSlug  string
+	OrgRole  string
+}
+
+// IsOrgAdmin reports whether the active organisation role is org:admin.
+func (i Identity) IsOrgAdmin() bool { return i.OrgRole == "org:admin" }
+
+// ClerkScript says how the page loads the Clerk browser script: ClerkJS from
+// the Frontend API in Clerk mode, the emulator's shim in emulator mode.
+type ClerkScript struct {
+	ScriptURL      string
+	PublishableKey string
+	// Emulator marks development pages with a badge.
+	Emulator bool
+}
