@@ -71,6 +71,14 @@ type Project struct {
 	UpdatedAt      pgtype.Timestamptz
 }
 
+type RevokedSession struct {
+	SessionID   string
+	UserClerkID string
+	Reason      string
+	RevokedAt   pgtype.Timestamptz
+	CreatedAt   pgtype.Timestamptz
+}
+
 type User struct {
 	ID             int64
 	ClerkID        string
@@ -98,4 +106,8 @@ type WebhookEvent struct {
 	Attempts       int32
 	ReceivedAt     pgtype.Timestamptz
 	ProcessedAt    pgtype.Timestamptz
+	InstanceID     string
+	ObjectID       string
+	EventAt        pgtype.Timestamptz
+	LastAttemptAt  pgtype.Timestamptz
 }

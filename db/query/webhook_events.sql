@@ -1,0 +1,40 @@
+-- The webhook inbox and delivery log (internal/clerksync).
+
+-- name: InsertWebhookEvent :one
+-- The idempotency check: a second delivery of the same svix-id inserts
+-- nothing (a concurrent one waits on the unique index, then conflicts).
+INSERT INTO webhook_events (svix_id, type, organization_id, object_id, instance_id, event_at, status, error, payload)
+VALUES (sqlc.arg(svix_id), sqlc.arg(type), sqlc.arg(organization_id), sqlc.arg(object_id), sqlc.arg(instance_id),
+        sqlc.narg(event_at), sqlc.arg(status), sqlc.arg(error), sqlc.arg(payload))
+ON CONFLICT (svix_id) DO NOTHING
+RETURNING id;
+
+-- name: CountWebhookEventAttempt :exec
+UPDATE webhook_events SET attempts = attempts + 1, last_attempt_at = now() WHERE svix_id = $1;
+
+-- name: FinishWebhookEvent :exec
+UPDATE webhook_events SET status = sqlc.arg(status), error = sqlc.arg(error), processed_at = now()
+WHERE id = sqlc.arg(id);
+
+-- name: GetWebhookEvent :one
+SELECT * FROM webhook_events WHERE id = $1;
+
+-- name: LockWebhookEvent :one
+SELECT * FROM webhook_events WHERE id = $1 FOR UPDATE;
+
+-- name: ListWebhookEvents :many
+-- Newest first, without payloads. Empty filters match everything.
+SELECT id, svix_id, type, organization_id, object_id, instance_id, status, error, attempts,
+       received_at, last_attempt_at, processed_at, event_at
+FROM webhook_events
+WHERE (sqlc.arg(organization_id)::text = '' OR organization_id = sqlc.arg(organization_id))
+  AND (sqlc.arg(type)::text = '' OR type = sqlc.arg(type))
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status))
+ORDER BY received_at DESC, id DESC
+LIMIT sqlc.arg(max_rows) OFFSET sqlc.arg(skip_rows);
+
+-- name: CountWebhookEvents :one
+SELECT count(*) FROM webhook_events
+WHERE (sqlc.arg(organization_id)::text = '' OR organization_id = sqlc.arg(organization_id))
+  AND (sqlc.arg(type)::text = '' OR type = sqlc.arg(type))
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status));

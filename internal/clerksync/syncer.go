@@ -1,0 +1,136 @@
+package clerksync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/saasstarter/saas/db/store"
+)
+
+// Options configures a Syncer.
+type Options struct {
+	// InstanceID, when set, is the Clerk instance (ins_…) whose events are
+	// applied. Events from any other instance are recorded as ignored: a
+	// defence against a development secret configured in production.
+	InstanceID string
+	// Logger receives one line per failed or ignored delivery; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Syncer applies Clerk events to the database.
+type Syncer struct {
+	pool *pgxpool.Pool
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Syncer that writes through pool.
+func New(pool *pgxpool.Pool, opts Options) *Syncer {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Syncer{pool: pool, opts: opts, log: log.With("component", "clerksync")}
+}
+
+// Result says what Ingest or Replay did with a delivery.
+type Result struct {
+	// EventID is the webhook_events row of the delivery.
+	EventID int64
+	Status  Status
+	// Error is the recorded fault when Status is failed or ignored.
+	Error string
+}
+
+// Ingest records and applies one verified delivery in a single transaction.
+// It returns ErrMalformed for a body that is not an event envelope. Any other
+// error is transient (the database could not commit) and nothing was
+// written; the caller answers 5xx so that Svix retries. Permanent faults are
+// not errors: they come back as a Result with StatusFailed.
+func (s *Syncer) Ingest(ctx context.Context, svixID string, body []byte) (Result, error) {
+	ev, err := ParseEvent(body)
+	if err != nil {
+		return Result{}, err
+	}
+	payload, err := storableJSON(body)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	ch, fault := s.prepare(ev)
+	res, err := s.ingest(ctx, svixID, ev, ch, fault, payload)
+	if err != nil && isPermanent(err) {
+		// The database refused the data itself. The transaction is gone, so
+		// record the failure in a fresh one that applies nothing.
+		res, err = s.ingest(ctx, svixID, ev, ch, err, payload)
+	}
+	if err == nil && (res.Status == StatusFailed || res.Status == StatusIgnored && res.Error != "") {
+		s.log.WarnContext(ctx, "webhook not applied", "svix_id", svixID, "type", ev.Type, "status", res.Status, "error", res.Error)
+	}
+	return res, err
+}
+
+// prepare decodes the event into a change, or returns the permanent fault
+// that stops it from being applied.
+func (s *Syncer) prepare(ev Event) (change, error) {
+	ch, err := decode(ev)
+	if err == nil && s.opts.InstanceID != "" && ev.InstanceID != s.opts.InstanceID {
+		err = &ignoredError{fmt.Sprintf("instance_id %q is not the configured instance", ev.InstanceID)}
+	}
+	return ch, err
+}
+
+// ignoredError marks an event that is deliberately not applied.
+type ignoredError struct{ msg string }
+
+func (e *ignoredError) Error() string { return e.msg }
+
+// ingest runs the inbox transaction: insert → apply → record status → commit.
+// When fault is set, nothing is applied and the fault is recorded instead.
+func (s *Syncer) ingest(ctx context.Context, svixID string, ev Event, ch change, fault error, payload []byte) (Result, error) {
+	var res Result
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		id, err := q.InsertWebhookEvent(ctx, store.InsertWebhookEventParams{
+			SvixID: svixID, Type: ev.Type, OrganizationID: ch.orgID, ObjectID: ch.objectID,
+			InstanceID: ev.InstanceID, EventAt: tz(ev.Timestamp), Status: string(StatusProcessing), Payload: payload,
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			res = Result{Status: StatusDuplicate}
+			return q.CountWebhookEventAttempt(ctx, svixID)
+		}
+		if err != nil {
+			return err
+		}
+		res, err = s.process(ctx, q, id, ch, fault)
+		return err
+	})
+	return res, err
+}
+
+// process applies a change (unless fault is set) and records the outcome on
+// the delivery row. Ingest and Replay share it, so a replay goes through
+// exactly the code a delivery does.
+func (s *Syncer) process(ctx context.Context, q *store.Queries, id int64, ch change, fault error) (Result, error) {
+	res := Result{EventID: id}
+	var ign *ignoredError
+	switch {
+	case errors.As(fault, &ign):
+		res.Status, res.Error = StatusIgnored, fault.Error()
+	case fault != nil:
+		res.Status, res.Error = StatusFailed, fault.Error()
+	default:
+		st, err := ch.apply(ctx, q)
+		if err != nil {
+			return res, err
+		}
+		res.Status = st
+	}
+	err := q.FinishWebhookEvent(ctx, store.FinishWebhookEventParams{ID: id, Status: string(res.Status), Error: clean(res.Error, maxText)})
+	return res, err
+}
