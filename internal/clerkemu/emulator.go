@@ -1,0 +1,230 @@
+// Package clerkemu is a built-in, Clerk-compatible identity provider for
+// development and tests. It runs inside the app's process, mounted under
+// /__clerk on the app's own origin, and serves:
+//
+//   - a Backend API subset under /__clerk/v1 (users, organizations,
+//     memberships, invitations, sessions, machines, M2M tokens, JWKS) with
+//     Clerk's JSON shapes, so clerk-sdk-go works against it unchanged;
+//   - a Frontend API subset and a small browser shim that stands in for
+//     ClerkJS (sign-in, sign-up, token refresh, organization switching,
+//     sign-out) plus Clerk's handshake endpoint;
+//   - Svix-signed webhooks for every change, delivered from a persistent
+//     outbox to the app's real webhook route.
+//
+// Its state lives in the schema "clerkemu" of the app's database, so users,
+// keys and the webhook secret survive restarts. It refuses to run in
+// production and answers loopback peers only.
+package clerkemu
+
+import (
+	"context"
+	"crypto/rsa"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MountPath is the path prefix the emulator owns on the app's origin. The app
+// routes every request whose path starts with MountPath+"/" to Handler.
+const MountPath = "/__clerk"
+
+// DefaultSecretKey is the Backend API secret key unless Config.SecretKey says
+// otherwise (CONTRACT.md, "Emulator endpoints").
+const DefaultSecretKey = "sk_test_emulator"
+
+// DefaultTokenLifetime is Clerk's session token lifetime.
+const DefaultTokenLifetime = 60 * time.Second
+
+// Config configures an Emulator. BaseURL and Pool are required.
+type Config struct {
+	// BaseURL is the app's public origin, e.g. http://localhost:8080. The
+	// emulator is mounted at BaseURL + MountPath and only redirects there.
+	BaseURL *url.URL
+	// Pool is the app's database. New creates the schema "clerkemu" in it.
+	Pool *pgxpool.Pool
+	// SecretKey authenticates Backend API calls; default DefaultSecretKey.
+	SecretKey string
+	// WebhookURL receives the Svix-signed events; default
+	// BaseURL + /api/webhooks/clerk. "-" disables delivery (events still
+	// queue in the outbox).
+	WebhookURL string
+	// TokenLifetime is the lifetime of session tokens; default 60 s.
+	TokenLifetime time.Duration
+	// TokenVersion selects the claim layout: 2 (default) or 1.
+	TokenVersion int
+	// SessionTemplate is the session-token customisation, a JSON object whose
+	// string values may hold Clerk shortcodes; default DefaultSessionTemplate.
+	SessionTemplate string
+	// Env is the app's environment; "production" is refused.
+	Env string
+	// Chaos perturbs webhook delivery in tests.
+	Chaos ChaosConfig
+	// Logger receives the emulator's logs; default slog.Default().
+	Logger *slog.Logger
+	// Seed creates the development organizations and users on first start.
+	Seed bool
+	// HTTPClient delivers webhooks; default a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// AllowNonLoopback lets tests reach the handler through a non-loopback
+	// address. Never set it in the app.
+	AllowNonLoopback bool
+}
+
+// Emulator is a running Clerk stand-in. Create it with New.
+type Emulator struct {
+	cfg      Config
+	pool     *pgxpool.Pool
+	log      *slog.Logger
+	origin   string // BaseURL without a trailing slash
+	issuer   string
+	key      *rsa.PrivateKey
+	kid      string // also the instance id, as on Clerk
+	whsecret string
+	template map[string]any
+	handler  http.Handler
+	wake     chan struct{}
+	chaos    *chaos
+	now      func() time.Time
+}
+
+// ErrProduction is returned by New when Env is production.
+var ErrProduction = errors.New("clerkemu: the Clerk emulator refuses to run in production; set CLERK_SECRET_KEY to use Clerk")
+
+// New opens (or creates) the emulator state in cfg.Pool and returns an
+// emulator ready to serve. It does not deliver webhooks until Run is called.
+func New(ctx context.Context, cfg Config) (*Emulator, error) {
+	if strings.EqualFold(strings.TrimSpace(cfg.Env), "production") {
+		return nil, ErrProduction
+	}
+	if cfg.BaseURL == nil || cfg.BaseURL.Host == "" || (cfg.BaseURL.Scheme != "http" && cfg.BaseURL.Scheme != "https") {
+		return nil, errors.New("clerkemu: BaseURL must be an http(s) origin")
+	}
+	if cfg.Pool == nil {
+		return nil, errors.New("clerkemu: Pool is required")
+	}
+	origin := (&url.URL{Scheme: cfg.BaseURL.Scheme, Host: cfg.BaseURL.Host}).String()
+	if cfg.SecretKey == "" {
+		cfg.SecretKey = DefaultSecretKey
+	}
+	if cfg.WebhookURL == "" {
+		cfg.WebhookURL = origin + "/api/webhooks/clerk"
+	}
+	if cfg.TokenLifetime <= 0 {
+		cfg.TokenLifetime = DefaultTokenLifetime
+	}
+	if cfg.TokenVersion != 1 {
+		cfg.TokenVersion = 2
+	}
+	if cfg.SessionTemplate == "" {
+		cfg.SessionTemplate = DefaultSessionTemplate
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	tmpl, err := parseTemplate(cfg.SessionTemplate)
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{
+		cfg:      cfg,
+		pool:     cfg.Pool,
+		log:      cfg.Logger.With("component", "clerkemu"),
+		origin:   origin,
+		issuer:   origin + MountPath,
+		template: tmpl,
+		wake:     make(chan struct{}, 1),
+		chaos:    newChaos(cfg.Chaos),
+		now:      time.Now,
+	}
+	if err := e.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.loadInstance(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Seed {
+		if err := e.seed(ctx); err != nil {
+			return nil, fmt.Errorf("clerkemu: seed: %w", err)
+		}
+	}
+	e.handler = e.routes()
+	return e, nil
+}
+
+// Handler serves every path under MountPath. It answers loopback peers only.
+func (e *Emulator) Handler() http.Handler { return e.handler }
+
+// Issuer is the exact iss of the emulator's tokens and its Frontend API URL.
+func (e *Emulator) Issuer() string { return e.issuer }
+
+// BackendURL is the Backend API base for clerk-sdk-go (it includes /v1).
+func (e *Emulator) BackendURL() string { return e.issuer + "/v1" }
+
+// JWKSURL is the public JWKS of the Frontend API.
+func (e *Emulator) JWKSURL() string { return e.issuer + "/.well-known/jwks.json" }
+
+// ScriptURL is the browser shim the app's layout loads in place of ClerkJS.
+func (e *Emulator) ScriptURL() string { return e.issuer + shimPath }
+
+// SecretKey is the Backend API secret key.
+func (e *Emulator) SecretKey() string { return e.cfg.SecretKey }
+
+// PublishableKey is pk_test_ + base64("<host>/__clerk$"), Clerk's encoding of
+// the Frontend API host. The app derives its cookie suffix from it.
+func (e *Emulator) PublishableKey() string {
+	return "pk_test_" + base64.RawStdEncoding.EncodeToString([]byte(e.cfg.BaseURL.Host+MountPath+"$"))
+}
+
+// WebhookSecret is the whsec_ secret that signs every delivery. It is
+// generated once and persisted.
+func (e *Emulator) WebhookSecret() string { return e.whsecret }
+
+// InstanceID is the instance id, which is also the signing key's kid.
+func (e *Emulator) InstanceID() string { return e.kid }
+
+// PublicKeyPEM is the signing key's public half, usable as CLERK_JWT_KEY.
+func (e *Emulator) PublicKeyPEM() string { return publicKeyPEM(&e.key.PublicKey) }
+
+// Reset deletes every user, organization, session, machine and pending
+// webhook, then seeds again when Config.Seed is set. The keys and webhook
+// secret are kept, so verifiers configured with them keep working.
+func (e *Emulator) Reset(ctx context.Context) error {
+	_, err := e.pool.Exec(ctx, `TRUNCATE clerkemu.m2m_tokens, clerkemu.machines, clerkemu.sessions,
+		clerkemu.clients, clerkemu.invitations, clerkemu.memberships, clerkemu.organizations,
+		clerkemu.users, clerkemu.outbox;
+		UPDATE clerkemu.instance SET seeded = false`)
+	if err != nil {
+		return fmt.Errorf("clerkemu: reset: %w", err)
+	}
+	if e.cfg.Seed {
+		return e.seed(ctx)
+	}
+	return nil
+}
+
+// Banner writes the emulator's URLs and the seeded accounts, for the app's
+// start-up output.
+func (e *Emulator) Banner(w io.Writer) {
+	fmt.Fprintf(w, "Clerk emulator (development only, loopback only)\n")
+	fmt.Fprintf(w, "  Frontend API  %s\n  Backend API   %s  (secret key %s)\n  Webhooks to   %s\n",
+		e.issuer, e.BackendURL(), e.cfg.SecretKey, e.cfg.WebhookURL)
+	if !e.cfg.Seed {
+		return
+	}
+	fmt.Fprintf(w, "  Seeded accounts (password %q):\n", DevPassword)
+	for _, a := range SeedAccounts() {
+		fmt.Fprintf(w, "    %-20s %s\n", a.Email, strings.Join(a.Orgs, ", "))
+	}
+}

@@ -1,0 +1,336 @@
+package clerkemu
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func (e *Emulator) orgRoutes(h func(string, http.HandlerFunc)) {
+	h("GET /organizations", e.handleListOrgs)
+	h("POST /organizations", e.handleCreateOrg)
+	h("GET /organizations/{id}", e.handleGetOrg)
+	h("PATCH /organizations/{id}", e.handleUpdateOrg)
+	h("PATCH /organizations/{id}/metadata", e.handleOrgMetadata)
+	h("DELETE /organizations/{id}", e.handleDeleteOrg)
+}
+
+type newOrg struct {
+	Name, Slug, CreatedBy string
+	MaxAllowed            int64
+	PublicMD, PrivateMD   json.RawMessage
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// slugify derives a slug from a name the way Clerk's dashboard does:
+// lowercase, runs of other characters become one dash.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if s == "" {
+		s = "org"
+	}
+	return s
+}
+
+// createOrg inserts an organization and queues organization.created; with
+// CreatedBy set, the creator becomes its first org:admin, Clerk's default
+// creator role.
+func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow, error) {
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Name == "" {
+		return nil, invalid("form_param_missing", "name is required")
+	}
+	explicitSlug := n.Slug != ""
+	if !explicitSlug {
+		n.Slug = slugify(n.Name)
+	}
+	if !slugRE.MatchString(n.Slug) {
+		return nil, invalid("form_param_format_invalid", "slug must contain only lowercase letters, digits and dashes")
+	}
+	var err error
+	for _, md := range []*json.RawMessage{&n.PublicMD, &n.PrivateMD} {
+		if *md, err = objectOrEmpty(md); err != nil {
+			return nil, invalid("form_param_format_invalid", err.Error())
+		}
+	}
+	if n.CreatedBy != "" {
+		if _, err := getUser(ctx, tx, n.CreatedBy); err != nil {
+			return nil, invalid("form_param_value_invalid", "created_by is not a user of this instance")
+		}
+	}
+	id := newID("org")
+	now := e.nowMS()
+	for attempt := 0; ; attempt++ {
+		slug := n.Slug
+		if attempt > 0 {
+			slug = fmt.Sprintf("%s-%s", n.Slug, strings.ToLower(randomString(4)))
+		}
+		if _, err := tx.Exec(ctx, "SAVEPOINT org_insert"); err != nil {
+			return nil, err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO clerkemu.organizations (id, name, slug, max_allowed_memberships, public_metadata,
+			private_metadata, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			id, n.Name, slug, n.MaxAllowed, n.PublicMD, n.PrivateMD, n.CreatedBy, now)
+		if !isUniqueViolation(err) {
+			break
+		}
+		if _, rbErr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT org_insert"); rbErr != nil {
+			return nil, rbErr
+		}
+		// A chosen slug must be unique; a derived one gets a suffix.
+		if explicitSlug || attempt > 3 {
+			return nil, invalid("form_identifier_exists", "That slug is taken. Please try another.")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.emitOrg(ctx, tx, "organization.created", id); err != nil {
+		return nil, err
+	}
+	if n.CreatedBy != "" {
+		if _, err := e.addMember(ctx, tx, id, n.CreatedBy, "org:admin", nil); err != nil {
+			return nil, err
+		}
+	}
+	return getOrg(ctx, tx, id)
+}
+
+var orgOrder = map[string]string{"created_at": "o.created_at", "name": "o.name", "members_count": "members_count"}
+
+func (e *Emulator) handleListOrgs(w http.ResponseWriter, r *http.Request) {
+	pg, err := pageOf(r)
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	var where []string
+	var args []any
+	if v := q["user_id"]; len(v) > 0 {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf("o.id IN (SELECT org_id FROM clerkemu.memberships WHERE user_id = ANY($%d))", len(args)))
+	}
+	if v := q.Get("query"); v != "" {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf("(o.id || ' ' || o.name || ' ' || o.slug) ILIKE '%%' || $%d || '%%'", len(args)))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int64
+	if err := e.pool.QueryRow(r.Context(), "SELECT count(*) FROM clerkemu.organizations o"+cond, args...).Scan(&total); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	args = append(args, pg.limit, pg.offset)
+	rows, err := many[orgRow](r.Context(), e.pool, fmt.Sprintf("SELECT %s FROM clerkemu.organizations o%s ORDER BY %s LIMIT $%d OFFSET $%d",
+		orgCols, cond, orderBy(r, orgOrder, "o.created_at DESC, o.id DESC"), len(args)-1, len(args)), args...)
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	out := list[any]{Data: make([]any, len(rows)), TotalCount: total}
+	for i, o := range rows {
+		out.Data[i] = orgJSON(o)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (e *Emulator) handleGetOrg(w http.ResponseWriter, r *http.Request) {
+	o, err := getOrg(r.Context(), e.pool, r.PathValue("id"))
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, orgJSON(o))
+}
+
+func (e *Emulator) handleCreateOrg(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name                  string           `json:"name"`
+		Slug                  string           `json:"slug"`
+		CreatedBy             string           `json:"created_by"`
+		MaxAllowedMemberships int64            `json:"max_allowed_memberships"`
+		PublicMetadata        *json.RawMessage `json:"public_metadata"`
+		PrivateMetadata       *json.RawMessage `json:"private_metadata"`
+	}
+	if err := decode(r, &in); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	n := newOrg{Name: in.Name, Slug: in.Slug, CreatedBy: in.CreatedBy, MaxAllowed: in.MaxAllowedMemberships}
+	if in.PublicMetadata != nil {
+		n.PublicMD = *in.PublicMetadata
+	}
+	if in.PrivateMetadata != nil {
+		n.PrivateMD = *in.PrivateMetadata
+	}
+	var o *orgRow
+	err := e.tx(r.Context(), func(tx pgx.Tx) error {
+		var err error
+		o, err = e.createOrg(r.Context(), tx, n)
+		return err
+	})
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, orgJSON(o))
+}
+
+// handleUpdateOrg replaces the given fields; metadata given here replaces the
+// stored object, as on Clerk (the /metadata route merges).
+func (e *Emulator) handleUpdateOrg(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name                  *string          `json:"name"`
+		Slug                  *string          `json:"slug"`
+		MaxAllowedMemberships *int64           `json:"max_allowed_memberships"`
+		PublicMetadata        *json.RawMessage `json:"public_metadata"`
+		PrivateMetadata       *json.RawMessage `json:"private_metadata"`
+	}
+	if err := decode(r, &in); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	if in.Slug != nil && !slugRE.MatchString(*in.Slug) {
+		e.fail(w, r, invalid("form_param_format_invalid", "slug must contain only lowercase letters, digits and dashes"))
+		return
+	}
+	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
+		e.fail(w, r, invalid("form_param_missing", "name must not be empty"))
+		return
+	}
+	for _, md := range []*json.RawMessage{in.PublicMetadata, in.PrivateMetadata} {
+		if md != nil {
+			if _, err := objectOrEmpty(md); err != nil {
+				e.fail(w, r, invalid("form_param_format_invalid", err.Error()))
+				return
+			}
+		}
+	}
+	e.updateOrg(w, r, func(ctx context.Context, tx pgx.Tx, o *orgRow) error {
+		_, err := tx.Exec(ctx, `UPDATE clerkemu.organizations SET name = COALESCE($2, name), slug = COALESCE($3, slug),
+			max_allowed_memberships = COALESCE($4, max_allowed_memberships),
+			public_metadata = COALESCE($5, public_metadata), private_metadata = COALESCE($6, private_metadata)
+			WHERE id = $1`, o.ID, in.Name, in.Slug, in.MaxAllowedMemberships, in.PublicMetadata, in.PrivateMetadata)
+		if isUniqueViolation(err) {
+			return invalid("form_identifier_exists", "That slug is taken. Please try another.")
+		}
+		return err
+	})
+}
+
+func (e *Emulator) handleOrgMetadata(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		PublicMetadata  *json.RawMessage `json:"public_metadata"`
+		PrivateMetadata *json.RawMessage `json:"private_metadata"`
+	}
+	if err := decode(r, &in); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	e.updateOrg(w, r, func(ctx context.Context, tx pgx.Tx, o *orgRow) error {
+		pub, priv := o.PublicMD, o.PrivateMD
+		var err error
+		if in.PublicMetadata != nil {
+			if pub, err = mergeMetadata(pub, *in.PublicMetadata); err != nil {
+				return invalid("form_param_format_invalid", err.Error())
+			}
+		}
+		if in.PrivateMetadata != nil {
+			if priv, err = mergeMetadata(priv, *in.PrivateMetadata); err != nil {
+				return invalid("form_param_format_invalid", err.Error())
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE clerkemu.organizations SET public_metadata = $2, private_metadata = $3 WHERE id = $1`, o.ID, pub, priv)
+		return err
+	})
+}
+
+// updateOrg runs change on the organization in the path (id or slug), bumps
+// updated_at and queues organization.updated.
+func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func(context.Context, pgx.Tx, *orgRow) error) {
+	ctx := r.Context()
+	var o *orgRow
+	err := e.tx(ctx, func(tx pgx.Tx) error {
+		old, err := getOrg(ctx, tx, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SELECT 1 FROM clerkemu.organizations WHERE id = $1 FOR UPDATE", old.ID); err != nil {
+			return err
+		}
+		if err := change(ctx, tx, old); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE clerkemu.organizations SET updated_at = $2 WHERE id = $1", old.ID, e.nowMS()); err != nil {
+			return err
+		}
+		if err := e.emitOrg(ctx, tx, "organization.updated", old.ID); err != nil {
+			return err
+		}
+		o, err = getOrg(ctx, tx, old.ID)
+		return err
+	})
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, orgJSON(o))
+}
+
+// handleDeleteOrg announces each membership's end before
+// organization.deleted, and clears the organization from sessions that had
+// it active, so their next token carries no org.
+func (e *Emulator) handleDeleteOrg(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var o *orgRow
+	err := e.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if o, err = getOrg(ctx, tx, r.PathValue("id")); err != nil {
+			return err
+		}
+		mems, err := many[membershipRow](ctx, tx, "SELECT "+membershipCols+" FROM clerkemu.memberships WHERE org_id = $1 ORDER BY created_at", o.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range mems {
+			if err := e.emitMembership(ctx, tx, "organizationMembership.deleted", m); err != nil {
+				return err
+			}
+		}
+		if err := e.emit(ctx, tx, "organization.deleted", o.ID,
+			map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE active_org_id = $1", o.ID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID)
+		return err
+	})
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true})
+}

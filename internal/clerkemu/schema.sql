@@ -1,0 +1,140 @@
+-- The emulator's own state, in its own schema so that it never mixes with the
+-- app's tables and can be dropped without touching them. Times are Unix
+-- milliseconds because that is what every Clerk shape carries.
+CREATE SCHEMA IF NOT EXISTS clerkemu;
+
+CREATE TABLE IF NOT EXISTS clerkemu.instance (
+    singleton      boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    instance_id    text NOT NULL,
+    private_key    text NOT NULL,
+    webhook_secret text NOT NULL,
+    seeded         boolean NOT NULL DEFAULT false,
+    created_at     bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS clerkemu.users (
+    id               text PRIMARY KEY,
+    email            text NOT NULL,
+    email_id         text NOT NULL,
+    password_hash    text,
+    first_name       text,
+    last_name        text,
+    username         text,
+    external_id      text,
+    public_metadata  jsonb NOT NULL DEFAULT '{}',
+    private_metadata jsonb NOT NULL DEFAULT '{}',
+    unsafe_metadata  jsonb NOT NULL DEFAULT '{}',
+    seeded           boolean NOT NULL DEFAULT false,
+    last_sign_in_at  bigint,
+    last_active_at   bigint,
+    created_at       bigint NOT NULL,
+    updated_at       bigint NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON clerkemu.users (lower(email));
+
+CREATE TABLE IF NOT EXISTS clerkemu.organizations (
+    id                      text PRIMARY KEY,
+    name                    text NOT NULL,
+    slug                    text NOT NULL UNIQUE,
+    max_allowed_memberships bigint NOT NULL DEFAULT 0,
+    public_metadata         jsonb NOT NULL DEFAULT '{}',
+    private_metadata        jsonb NOT NULL DEFAULT '{}',
+    created_by              text NOT NULL DEFAULT '',
+    created_at              bigint NOT NULL,
+    updated_at              bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS clerkemu.memberships (
+    id               text PRIMARY KEY,
+    org_id           text NOT NULL REFERENCES clerkemu.organizations (id) ON DELETE CASCADE,
+    user_id          text NOT NULL REFERENCES clerkemu.users (id) ON DELETE CASCADE,
+    role             text NOT NULL,
+    public_metadata  jsonb NOT NULL DEFAULT '{}',
+    private_metadata jsonb NOT NULL DEFAULT '{}',
+    created_at       bigint NOT NULL,
+    updated_at       bigint NOT NULL,
+    UNIQUE (org_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS memberships_user_idx ON clerkemu.memberships (user_id);
+
+CREATE TABLE IF NOT EXISTS clerkemu.invitations (
+    id               text PRIMARY KEY,
+    org_id           text NOT NULL REFERENCES clerkemu.organizations (id) ON DELETE CASCADE,
+    email            text NOT NULL,
+    role             text NOT NULL,
+    status           text NOT NULL,
+    token            text NOT NULL UNIQUE,
+    redirect_url     text NOT NULL DEFAULT '',
+    user_id          text,
+    public_metadata  jsonb NOT NULL DEFAULT '{}',
+    private_metadata jsonb NOT NULL DEFAULT '{}',
+    expires_at       bigint NOT NULL,
+    created_at       bigint NOT NULL,
+    updated_at       bigint NOT NULL
+);
+
+-- A client is one browser, identified by an HttpOnly cookie that holds a
+-- random token; only its SHA-256 is stored.
+CREATE TABLE IF NOT EXISTS clerkemu.clients (
+    id             text PRIMARY KEY,
+    token_hash     text UNIQUE,
+    active_session text,
+    created_at     bigint NOT NULL,
+    updated_at     bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS clerkemu.sessions (
+    id             text PRIMARY KEY,
+    client_id      text NOT NULL REFERENCES clerkemu.clients (id) ON DELETE CASCADE,
+    user_id        text NOT NULL REFERENCES clerkemu.users (id) ON DELETE CASCADE,
+    status         text NOT NULL,
+    active_org_id  text,
+    last_active_at bigint NOT NULL,
+    expire_at      bigint NOT NULL,
+    abandon_at     bigint NOT NULL,
+    created_at     bigint NOT NULL,
+    updated_at     bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user_idx ON clerkemu.sessions (user_id);
+
+CREATE TABLE IF NOT EXISTS clerkemu.machines (
+    id                text PRIMARY KEY,
+    name              text NOT NULL,
+    secret_key        text NOT NULL UNIQUE,
+    scoped_machines   text[] NOT NULL DEFAULT '{}',
+    default_token_ttl bigint NOT NULL,
+    created_at        bigint NOT NULL,
+    updated_at        bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS clerkemu.m2m_tokens (
+    id                text PRIMARY KEY,
+    token_hash        text NOT NULL UNIQUE,
+    machine_id        text NOT NULL REFERENCES clerkemu.machines (id) ON DELETE CASCADE,
+    scopes            text[] NOT NULL DEFAULT '{}',
+    claims            jsonb,
+    revoked           boolean NOT NULL DEFAULT false,
+    revocation_reason text,
+    expiration        bigint,
+    last_used_at      bigint,
+    created_at        bigint NOT NULL,
+    updated_at        bigint NOT NULL
+);
+
+-- The webhook outbox. A row is written in the same transaction as the change
+-- it announces, so an event is never lost and never sent for a rolled-back
+-- change. The body is fixed at write time: retries resend identical bytes
+-- under the same svix-id, as Svix does.
+CREATE TABLE IF NOT EXISTS clerkemu.outbox (
+    id              bigserial PRIMARY KEY,
+    msg_id          text NOT NULL UNIQUE,
+    event_type      text NOT NULL,
+    resource_key    text NOT NULL,
+    body            text NOT NULL,
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    delivered_at    timestamptz,
+    last_error      text,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS outbox_pending_idx ON clerkemu.outbox (id) WHERE delivered_at IS NULL;
