@@ -20,7 +20,9 @@ import (
 
 // testConfig is the configuration of a test instance: test environment,
 // emulator mode, a fixed session key.
-func testConfig(t *testing.T) config.Config {
+func testConfig(t *testing.T) config.Config { return testConfigB(t) }
+
+func testConfigB(t testing.TB) config.Config {
 	t.Helper()
 	env := map[string]string{
 		"APP_ENV":        "test",
