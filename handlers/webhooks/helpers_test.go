@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -62,9 +63,11 @@ func newEnv(t testing.TB, opts clerksync.Options, maxConns int32) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	quiet := slog.New(slog.DiscardHandler)
+	opts.Logger = quiet
 	syncer := clerksync.New(pool, opts)
 	e := echo.New()
-	webhooks.New(webhooks.Config{Verifier: v, Syncer: syncer}).Register(e)
+	webhooks.New(webhooks.Config{Verifier: v, Syncer: syncer, Logger: quiet}).Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &env{t: t, pool: pool, syncer: syncer, url: srv.URL + routes.Webhook, secret: secret, signer: signer, dbURL: dbURL}
