@@ -96,11 +96,11 @@ func parseHeader(token string) (header, error) {
 // cookies holds the Clerk cookies of one request, read in a single pass over
 // the Cookie header without allocating.
 type cookies struct {
-	session, sessionSuffixed     string
-	uat, uatSuffixed             string
-	hasUAT, hasUATSuffixed       bool
-	handshake, devBrowser        string
-	redirectCount                string
+	session, sessionSuffixed string
+	uat, uatSuffixed         string
+	hasUAT, hasUATSuffixed   bool
+	handshake, devBrowser    string
+	redirectCount            string
 }
 
 // readCookies scans the Cookie headers for Clerk's cookies. suffix is the
