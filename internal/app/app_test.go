@@ -297,3 +297,27 @@ func TestCSRFRefusesUnsafeRequestsWithoutToken(t *testing.T) {
 		})
 	}
 }
+
+func TestSignInPageKeepsOnlySafeRedirects(t *testing.T) {
+	srv := newServer(t)
+	cases := map[string]string{
+		"/sign-in": "/dashboard",
+		"/sign-in?redirect_url=/dashboard%3Ftab%3D1": "/dashboard?tab=1",
+		"/sign-in?redirect_url=https://evil.example": "/dashboard",
+		"/sign-in?redirect_url=//evil.example":       "/dashboard",
+		"/sign-in/factor-one?redirect_url=/orgs":     "/orgs",
+		"/sign-up?redirect_url=/%5Cevil.example":     "/dashboard",
+	}
+	for path, want := range cases {
+		t.Run(path, func(t *testing.T) {
+			res := get(t, srv.URL+path, nil)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d", res.StatusCode)
+			}
+			got, ok := parse(t, res).Find(`[data-clerk-mount]`).Attr("data-redirect-url")
+			if !ok || got != want {
+				t.Fatalf("data-redirect-url = %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -1,5 +1,10 @@
 // The app's own browser script. It is loaded with the page's CSP nonce and
 // must not rely on eval or inline handlers: htmx runs with allowEval off.
+//
+// It starts the Clerk browser script (ClerkJS in Clerk mode, the emulator's
+// shim in emulator mode; both expose the same window.Clerk surface) and mounts
+// Clerk's components where the server-rendered page asks for them with
+// data-clerk-* attributes.
 (function () {
   "use strict";
 
@@ -10,5 +15,70 @@
     if (!target) return;
     var focus = target.querySelector("[data-autofocus]");
     if (focus) focus.focus();
+  });
+
+  function each(selector, fn) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
+  }
+
+  function mountClerk() {
+    var Clerk = window.Clerk;
+    each('[data-clerk-mount="sign-in"]', function (el) {
+      el.innerHTML = "";
+      Clerk.mountSignIn(el, {
+        routing: "path",
+        path: "/sign-in",
+        signUpUrl: el.dataset.signUpUrl,
+        forceRedirectUrl: el.dataset.redirectUrl,
+        signUpForceRedirectUrl: el.dataset.redirectUrl,
+      });
+    });
+    each('[data-clerk-mount="sign-up"]', function (el) {
+      el.innerHTML = "";
+      Clerk.mountSignUp(el, {
+        routing: "path",
+        path: "/sign-up",
+        signInUrl: el.dataset.signInUrl,
+        forceRedirectUrl: el.dataset.redirectUrl,
+        signInForceRedirectUrl: el.dataset.redirectUrl,
+      });
+    });
+    each("#user-button", function (el) {
+      Clerk.mountUserButton(el, { afterSignOutUrl: "/" });
+    });
+    each("[data-clerk-org-switcher]", function (el) {
+      Clerk.mountOrganizationSwitcher(el, {
+        hidePersonal: true,
+        afterSelectOrganizationUrl: "/dashboard",
+        afterCreateOrganizationUrl: "/dashboard",
+      });
+    });
+  }
+
+  // Buttons and forms that act through Clerk: switching the active
+  // organisation and signing out happen in the browser (the session token
+  // lives there), then the page reloads so the server sees the new token.
+  document.addEventListener("click", function (evt) {
+    var el = evt.target.closest && evt.target.closest("[data-clerk-set-active-org],[data-clerk-sign-out]");
+    if (!el || !window.Clerk) return;
+    evt.preventDefault();
+    el.disabled = true;
+    if (el.hasAttribute("data-clerk-sign-out")) {
+      window.Clerk.signOut({ redirectUrl: "/" });
+      return;
+    }
+    var orgID = el.getAttribute("data-clerk-set-active-org");
+    window.Clerk.setActive({ organization: orgID }).then(function () {
+      window.location.assign(el.getAttribute("data-redirect-url") || "/dashboard");
+    });
+  });
+
+  window.addEventListener("load", function () {
+    if (!window.Clerk) return;
+    window.Clerk.load({
+      signInUrl: "/sign-in",
+      signUpUrl: "/sign-up",
+      afterSignOutUrl: "/",
+    }).then(mountClerk);
   });
 })();
