@@ -32,9 +32,16 @@ func authFromClaims(c *clerk.SessionClaims, x *sessionExtra) (*Auth, error) {
 		IssuedAt:              time.Unix(*c.IssuedAt, 0),
 		ExpiresAt:             time.Unix(*c.Expiry, 0),
 	}
+	if err := actor(c, a); err != nil {
+		return nil, err
+	}
 	// A pending session (sts: pending) has not chosen an organisation yet,
-	// so whatever org claims it has must not grant anything.
-	if c.ActiveOrganizationID != "" && x.Status != "pending" {
+	// so nothing org-related in it may grant anything: no org, and no plan or
+	// features either (they may be the org's).
+	if x.Status == "pending" {
+		return a, nil
+	}
+	if c.ActiveOrganizationID != "" {
 		a.OrgID = c.ActiveOrganizationID
 		a.OrgSlug = c.ActiveOrganizationSlug
 		a.OrgRole = withOrgPrefix(c.ActiveOrganizationRole)
@@ -60,14 +67,21 @@ func authFromClaims(c *clerk.SessionClaims, x *sessionExtra) (*Auth, error) {
 		a.Features = orgFeatures(x.Features)
 	}
 
-	if len(c.Actor) > 0 && string(c.Actor) != "null" {
-		var act Actor
-		if err := json.Unmarshal(c.Actor, &act); err != nil || act.Subject == "" {
-			return nil, errors.New("auth: malformed act claim")
-		}
-		a.Actor = &act
-	}
 	return a, nil
+}
+
+// actor reads the impersonation claim; a malformed one rejects the token
+// rather than hiding who is acting.
+func actor(c *clerk.SessionClaims, a *Auth) error {
+	if len(c.Actor) == 0 || string(c.Actor) == "null" {
+		return nil
+	}
+	var act Actor
+	if err := json.Unmarshal(c.Actor, &act); err != nil || act.Subject == "" {
+		return errors.New("auth: malformed act claim")
+	}
+	a.Actor = &act
+	return nil
 }
 
 // stringClaim reads an optional string claim; null and absent are "".
