@@ -1,7 +1,176 @@
 package clerkemu
 
-import "net/http"
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
 
+	"github.com/jackc/pgx/v5"
+)
+
+// shimPath is where ClerkJS lives on a Frontend API; the emulator serves its
+// shim at the same path so the app's layout differs only in the host.
 const shimPath = "/npm/@clerk/clerk-js@5/dist/clerk.browser.js"
 
-func (e *Emulator) frontendRoutes(mux *http.ServeMux) {}
+// clientCookie identifies the browser's client. It plays the part of
+// Clerk's __client cookie: HttpOnly and scoped to the Frontend API path, so
+// neither page scripts nor the app's own routes ever see it.
+const clientCookie = "__clerk_emu_client"
+
+func (e *Emulator) frontendRoutes(mux *http.ServeMux) {
+	p := MountPath
+	mux.HandleFunc("GET "+p+shimPath, e.handleShim)
+	mux.HandleFunc("GET "+p+"/v1/environment", e.handleEnvironment)
+	mux.HandleFunc("GET "+p+"/v1/client", e.handleGetClient)
+	mux.HandleFunc("GET "+p+"/v1/client/handshake", e.handleHandshake)
+	post := func(path string, h http.HandlerFunc) { mux.Handle("POST "+p+path, e.sameOrigin(h)) }
+	post("/v1/client/sign_ins", e.handleSignIn)
+	post("/v1/client/sign_ups", e.handleSignUp)
+	post("/v1/client/sessions/{sid}/tokens", e.handleClientToken)
+	post("/v1/client/sessions/{sid}/touch", e.handleTouch)
+	post("/v1/client/sessions/{sid}/remove", e.handleRemove)
+	// Clerk's FAPI uses POST /v1/organizations, which here is the Backend API.
+	post("/v1/me/organizations", e.handleClientCreateOrg)
+	mux.HandleFunc("GET "+p+"/accept-invitation", e.handleInvitationPage)
+	post("/accept-invitation", e.handleAcceptInvitation)
+}
+
+// sameOrigin refuses cross-origin writes. The client cookie is SameSite=Lax,
+// but other ports on localhost are same-site, so Lax alone would let them
+// sign a browser in or out.
+func (e *Emulator) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		site := r.Header.Get("Sec-Fetch-Site")
+		if (origin != "" && origin != e.origin) || (origin == "" && site != "" && site != "same-origin" && site != "none") {
+			writeError(w, http.StatusForbidden, "origin_invalid", "cross-origin requests are not allowed")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CookieSuffix is Clerk's cookie-name suffix for this instance:
+// base64url(sha1(publishable key))[:8].
+func (e *Emulator) CookieSuffix() string {
+	sum := sha1.Sum([]byte(e.PublishableKey()))
+	return base64.RawURLEncoding.EncodeToString(sum[:])[:8]
+}
+
+type clientRow struct {
+	ID            string  `db:"id"`
+	ActiveSession *string `db:"active_session"`
+	UpdatedAt     int64   `db:"updated_at"`
+}
+
+// currentClient returns the browser's client, or nil when it has none.
+func (e *Emulator) currentClient(ctx context.Context, q querier, r *http.Request) (*clientRow, error) {
+	c, err := r.Cookie(clientCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	cl, err := one[clientRow](ctx, q, "SELECT id, active_session, updated_at FROM clerkemu.clients WHERE token_hash = $1", hashToken(c.Value))
+	if errors.Is(err, errNotFound) {
+		return nil, nil
+	}
+	return cl, err
+}
+
+// ensureClient returns the browser's client, creating it (and its cookie)
+// on first contact.
+func (e *Emulator) ensureClient(ctx context.Context, tx pgx.Tx, w http.ResponseWriter, r *http.Request) (*clientRow, error) {
+	cl, err := e.currentClient(ctx, tx, r)
+	if err != nil || cl != nil {
+		return cl, err
+	}
+	token := randomString(40)
+	id, err := e.newClient(ctx, tx, strp(hashToken(token)))
+	if err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: clientCookie, Value: token, Path: MountPath, HttpOnly: true,
+		Secure: e.cfg.BaseURL.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+	return &clientRow{ID: id}, nil
+}
+
+// touchClient bumps the client's updated_at, which becomes __client_uat:
+// tokens issued before a sign-in, sign-out or org switch are then stale.
+func (e *Emulator) touchClient(ctx context.Context, q querier, id string) error {
+	_, err := q.Exec(ctx, "UPDATE clerkemu.clients SET updated_at = $2 WHERE id = $1", id, e.nowMS())
+	return err
+}
+
+// clientSession loads the session named in the path if it belongs to the
+// calling browser and is active.
+func (e *Emulator) clientSession(ctx context.Context, q querier, r *http.Request) (*clientRow, *sessionRow, error) {
+	cl, err := e.currentClient(ctx, q, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cl == nil {
+		return nil, nil, &clientError{http.StatusUnauthorized, "signed_out", "You are signed out."}
+	}
+	s, err := getSession(ctx, q, r.PathValue("sid"))
+	if err != nil || s.ClientID != cl.ID || s.Status != "active" {
+		return nil, nil, &clientError{http.StatusNotFound, "session_not_found", "This session has ended. Please sign in again."}
+	}
+	return cl, s, nil
+}
+
+// formOrJSON reads a body as ClerkJS sends it (form-encoded) or as JSON.
+func formOrJSON(r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/json" {
+		var m map[string]any
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &m); err != nil {
+				return nil, invalid("request_body_invalid", "the request body is not valid JSON")
+			}
+		}
+		for k, v := range m {
+			if s, ok := v.(string); ok {
+				out[k] = s
+			}
+		}
+		return out, nil
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		return nil, invalid("request_body_invalid", "the request body could not be parsed")
+	}
+	for k := range r.PostForm {
+		out[k] = r.PostForm.Get(k)
+	}
+	return out, nil
+}
+
+// safeRedirect resolves target against the app origin and accepts it only
+// if it stays there, so the emulator can never be used as an open redirect.
+func (e *Emulator) safeRedirect(target string) (string, bool) {
+	if target == "" || strings.ContainsAny(target, "\\\r\n\t") {
+		return "", false
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return "", false
+	}
+	if !u.IsAbs() {
+		if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") {
+			return "", false
+		}
+		return e.origin + u.String(), true
+	}
+	if u.Scheme != e.cfg.BaseURL.Scheme || u.Host != e.cfg.BaseURL.Host || u.User != nil {
+		return "", false
+	}
+	return u.String(), true
+}
