@@ -1,0 +1,99 @@
+package auth_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestHandshakeReturn: the request that comes back from the Frontend API
+// with a handshake token gets the token's cookies and a 307 to the same URL
+// without the handshake parameters; the next request is signed in.
+func TestHandshakeReturn(t *testing.T) {
+	f := pinned(t)
+	e := f.app()
+	fresh := f.token(t, nil)
+	directives := []string{
+		"__session=" + fresh + "; Path=/; SameSite=Lax",
+		"__client_uat=" + strconv.FormatInt(t0.Unix()-10, 10) + "; Path=/; SameSite=Strict",
+		"__clerk_db_jwt=dvb_1; Path=/",
+	}
+	hs := f.key.Sign(t, nil, map[string]any{"handshake": directives, "iat": t0.Unix(), "exp": t0.Unix() + 60})
+
+	t.Run("QueryParameter", func(t *testing.T) {
+		target := "/orgs?tab=1&__clerk_handshake=" + hs + "&__clerk_help=1&x=%2B"
+		rec := do(e, page(http.MethodGet, target))
+		if rec.Code != http.StatusTemporaryRedirect || rec.Header().Get("Location") != "/orgs?tab=1&x=%2B" {
+			t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+		if got := rec.Header().Values("Set-Cookie"); !slices.Equal(got, directives) {
+			t.Fatalf("Set-Cookie\n got %q\nwant %q", got, directives)
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Error("cacheable handshake response")
+		}
+		// The browser now follows the redirect with the cookies it was given.
+		next := page(http.MethodGet, "/orgs?tab=1")
+		for _, d := range directives {
+			name, val, _ := strings.Cut(strings.Split(d, ";")[0], "=")
+			next.AddCookie(&http.Cookie{Name: name, Value: val})
+		}
+		if rec := do(e, next); rec.Code != 200 || bodyOf(t, rec)["user"] != "user_1" {
+			t.Fatalf("after handshake: %d %s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("OnlyParameterLeavesBarePath", func(t *testing.T) {
+		rec := do(e, page(http.MethodGet, "/dashboard?__clerk_handshake="+hs))
+		if rec.Code != 307 || rec.Header().Get("Location") != "/dashboard" {
+			t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+	})
+	t.Run("CookieIsApplliedAndCleared", func(t *testing.T) {
+		rec := do(e, withCookies(page(http.MethodGet, "/orgs"), "__clerk_handshake", hs))
+		if rec.Code != 307 || rec.Header().Get("Location") != "/orgs" {
+			t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+		got := rec.Header().Values("Set-Cookie")
+		if len(got) != 4 || !strings.HasPrefix(got[0], "__clerk_handshake=;") || !strings.Contains(got[0], "Max-Age=0") || !slices.Equal(got[1:], directives) {
+			t.Fatalf("Set-Cookie %q", got)
+		}
+	})
+	t.Run("SchemeRelativePathNeverEchoed", func(t *testing.T) {
+		rec := do(e, page(http.MethodGet, "//evil.com/x?__clerk_handshake="+hs))
+		if loc := rec.Header().Get("Location"); rec.Code != 307 || loc != "/" {
+			t.Fatalf("status %d Location %q", rec.Code, loc)
+		}
+	})
+	t.Run("HeaderSplittingDirectiveDropped", func(t *testing.T) {
+		bad := f.key.Sign(t, nil, map[string]any{"handshake": []string{"a=b\r\nX-Evil: 1", "c=d"}})
+		rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake="+bad))
+		if got := rec.Header().Values("Set-Cookie"); !slices.Equal(got, []string{"c=d"}) {
+			t.Fatalf("Set-Cookie %q", got)
+		}
+	})
+	refused := map[string]string{
+		"OtherKey":        f.other.Sign(t, nil, map[string]any{"handshake": directives}),
+		"Expired":         f.key.Sign(t, nil, map[string]any{"handshake": directives, "exp": t0.Unix() - 60}),
+		"NoDirectives":    f.key.Sign(t, nil, map[string]any{"iat": t0.Unix()}),
+		"Garbage":         "garbage",
+		"AlgNone":         b64(`{"alg":"none"}`) + "." + b64(`{"handshake":["__session=x"]}`) + ".",
+		"SessionTokenNot": fresh,
+	}
+	for name, tok := range refused {
+		t.Run("Refuses"+name, func(t *testing.T) {
+			rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok)))
+			if len(rec.Header().Values("Set-Cookie")) != 0 || rec.Code != 303 || !strings.HasPrefix(rec.Header().Get("Location"), "/sign-in?") {
+				t.Fatalf("status %d Location %q Set-Cookie %q", rec.Code, rec.Header().Get("Location"), rec.Header().Values("Set-Cookie"))
+			}
+		})
+	}
+	t.Run("IgnoredOnAPIRequests", func(t *testing.T) {
+		rec := do(e, api(http.MethodGet, "/api/me?__clerk_handshake="+hs))
+		if rec.Code != 401 || len(rec.Header().Values("Set-Cookie")) != 0 {
+			t.Fatalf("status %d Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+		}
+	})
+}
