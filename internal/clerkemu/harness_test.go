@@ -37,9 +37,10 @@ func TestMain(m *testing.M) {
 
 // receivedEvent is one webhook delivery as the test receiver saw it.
 type receivedEvent struct {
-	ID   string
-	Type string
-	Data map[string]any
+	ID       string
+	Type     string
+	Data     map[string]any
+	Envelope map[string]any
 }
 
 // receiver is an httptest webhook endpoint that verifies every delivery
@@ -81,15 +82,14 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	var ev struct {
-		Type string         `json:"type"`
-		Data map[string]any `json:"data"`
-	}
-	if err := json.Unmarshal(body, &ev); err != nil {
+	var env map[string]any
+	if err := json.Unmarshal(body, &env); err != nil {
 		http.Error(w, "bad body", http.StatusBadRequest)
 		return
 	}
-	rc.events = append(rc.events, receivedEvent{ID: r.Header.Get("svix-id"), Type: ev.Type, Data: ev.Data})
+	typ, _ := env["type"].(string)
+	data, _ := env["data"].(map[string]any)
+	rc.events = append(rc.events, receivedEvent{ID: r.Header.Get("svix-id"), Type: typ, Data: data, Envelope: env})
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -109,6 +109,7 @@ type outboxRow struct {
 	ID       int64  `db:"id"`
 	MsgID    string `db:"msg_id"`
 	Type     string `db:"event_type"`
+	Key      string `db:"resource_key"`
 	Body     string `db:"body"`
 	Attempts int    `db:"attempts"`
 }
@@ -124,10 +125,21 @@ func (e *Emulator) deliverDue(ctx context.Context) (time.Duration, error) {
 		if len(rows) == 0 {
 			break
 		}
+		// A failed message holds back the rest of its resource's events:
+		// they go back to the queue behind it instead of overtaking it.
+		failed := map[string]bool{}
 		for _, r := range rows {
-			if err := e.deliver(ctx, r); err != nil {
+			if failed[r.Key] && e.chaos.cfg.ReorderRate == 0 {
+				if _, err := e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET next_attempt_at = now() WHERE id = $1`, r.ID); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			ok, err := e.deliver(ctx, r)
+			if err != nil {
 				return 0, err
 			}
+			failed[r.Key] = failed[r.Key] || !ok
 		}
 	}
 	var next *time.Time
@@ -138,19 +150,21 @@ func (e *Emulator) deliverDue(ctx context.Context) (time.Duration, error) {
 	return min(max(time.Until(*next), 10*time.Millisecond), time.Second), nil
 }
 
-// claim leases up to a batch of due messages. Unless chaos asks for
-// reordering, a message waits while an older one about the same resource is
-// undelivered, so a resource's events arrive in the order they happened.
+// claim leases up to a batch of due messages, oldest first. Unless chaos
+// asks for reordering, a message waits while an older one about the same
+// resource is waiting for a retry (or leased by another sender), so a
+// resource's events arrive in the order they happened; older due messages
+// are in the same batch, ahead of it.
 func (e *Emulator) claim(ctx context.Context) ([]*outboxRow, error) {
-	ordered := `AND NOT EXISTS (SELECT 1 FROM clerkemu.outbox p
-		WHERE p.resource_key = o.resource_key AND p.delivered_at IS NULL AND p.id < o.id)`
+	ordered := `AND NOT EXISTS (SELECT 1 FROM clerkemu.outbox p WHERE p.resource_key = o.resource_key
+		AND p.delivered_at IS NULL AND p.id < o.id AND p.next_attempt_at > now())`
 	if e.chaos.cfg.ReorderRate > 0 {
 		ordered = ""
 	}
 	var rows []*outboxRow
 	err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
 		var err error
-		rows, err = many[outboxRow](ctx, tx, `SELECT id, msg_id, event_type, body, attempts FROM clerkemu.outbox o
+		rows, err = many[outboxRow](ctx, tx, `SELECT id, msg_id, event_type, resource_key, body, attempts FROM clerkemu.outbox o
 			WHERE delivered_at IS NULL AND next_attempt_at <= now() `+ordered+`
 			ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED`)
 		if err != nil || len(rows) == 0 {
@@ -167,17 +181,18 @@ func (e *Emulator) claim(ctx context.Context) ([]*outboxRow, error) {
 	return rows, err
 }
 
-func (e *Emulator) deliver(ctx context.Context, r *outboxRow) error {
+// deliver makes one attempt and records its outcome; ok reports success.
+func (e *Emulator) deliver(ctx context.Context, r *outboxRow) (ok bool, err error) {
 	if e.chaos.chance(e.chaos.cfg.ReorderRate) {
 		hold := max(e.chaos.duration(e.chaos.cfg.MaxDelay), 100*time.Millisecond)
 		_, err := e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1`,
 			r.ID, hold.Seconds())
-		return err
+		return false, err
 	}
 	if d := e.chaos.duration(e.chaos.cfg.MaxDelay); d > 0 {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-time.After(d):
 		}
 	}
@@ -186,17 +201,17 @@ func (e *Emulator) deliver(ctx context.Context, r *outboxRow) error {
 		_ = e.post(ctx, r) // a duplicate's outcome does not matter, as with Svix
 	}
 	if sendErr == nil {
-		_, err := e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, r.ID)
-		return err
+		_, err = e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, r.ID)
+		return err == nil, err
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	backoff := retrySchedule[min(r.Attempts, len(retrySchedule)-1)]
 	e.log.Info("webhook delivery failed; will retry", "type", r.Type, "svix_id", r.MsgID, "attempt", r.Attempts+1, "retry_in", backoff, "err", sendErr)
-	_, err := e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET attempts = attempts + 1, last_error = $2,
+	_, err = e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET attempts = attempts + 1, last_error = $2,
 		next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, r.ID, sendErr.Error(), backoff.Seconds())
-	return err
+	return false, err
 }
 
 // post sends one signed attempt. Like Svix, only a 2xx counts as success.
