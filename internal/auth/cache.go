@@ -10,7 +10,20 @@ import (
 // holds bearer credentials and every key has the same small size.
 type tokenKey [sha256.Size]byte
 
-func keyOf(token string) tokenKey { return sha256.Sum256([]byte(token)) }
+func keyOf(token string) tokenKey {
+	// Hashing a string needs it as bytes; copying into a pooled buffer
+	// keeps the cache-hit path free of a token-sized allocation.
+	if len(token) > maxTokenLen {
+		return sha256.Sum256([]byte(token))
+	}
+	buf := keyBufs.Get().(*[maxTokenLen]byte)
+	n := copy(buf[:], token)
+	k := sha256.Sum256(buf[:n])
+	keyBufs.Put(buf)
+	return k
+}
+
+var keyBufs = sync.Pool{New: func() any { return new([maxTokenLen]byte) }}
 
 // ttlCache is a bounded map of values that expire. Reads take a shared lock
 // so the hot path (a repeat request with the same token) does not serialise.

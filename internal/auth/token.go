@@ -44,21 +44,27 @@ func wellFormed(s string) bool {
 	}
 	dots, segLen := 0, 0
 	for i := 0; i < len(s); i++ {
-		switch b := s[i]; {
-		case b == '.':
-			if segLen == 0 {
-				return false
-			}
-			dots++
-			segLen = 0
-		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '_':
+		if b64url[s[i]] {
 			segLen++
-		default:
+			continue
+		}
+		if s[i] != '.' || segLen == 0 {
 			return false
 		}
+		dots++
+		segLen = 0
 	}
 	return dots == 2 && segLen > 0
 }
+
+// b64url marks the bytes of the base64url alphabet; a table keeps the check
+// to one load per byte on the hot path.
+var b64url = func() (t [256]bool) {
+	for _, b := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[b] = true
+	}
+	return t
+}()
 
 // header is the part of the JOSE header the app looks at before verifying.
 type header struct {
