@@ -39,7 +39,9 @@ func BenchmarkMiddleware(b *testing.B) {
 	// benchmarks report the process's CPU time per operation (cpu-ns/op),
 	// which other processes on the machine do not inflate.
 	b.Run("CacheHit", func(b *testing.B) {
-		r := request(f.token(b, func(c map[string]any) { v2Claims(c, org{id: "org_acme", slug: "acme", role: "admin", perms: []string{"org:projects:create"}, plan: "o:enterprise"}) }))
+		r := request(f.token(b, func(c map[string]any) {
+			v2Claims(c, org{id: "org_acme", slug: "acme", role: "admin", perms: []string{"org:projects:create"}, plan: "o:enterprise"})
+		}))
 		run(b, r)
 		b.ReportAllocs()
 		start := cpuTime()
