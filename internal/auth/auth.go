@@ -7,6 +7,22 @@
 // MachineMiddleware on machine routes → Policy (deny by default) → guards on
 // routes (RequireOrg, RequireRole, …). Handlers read identity only through
 // From(ctx).
+//
+// Wiring, in the server:
+//
+//	cfg, err := auth.ConfigFrom(appConfig) // Frontend API, keys, parties
+//	authn, err := auth.New(cfg)            // no network I/O
+//	e.Use(recover, requestID, accessLog, securityHeaders, bodyLimit,
+//	    authn.Middleware(),                      // identity, handshake
+//	    authn.MachineMiddleware(routes.APIM2M+"/"), // machine routes only
+//	    auth.Policy(publicRoutes),               // deny by default
+//	    csrf)
+//	g.POST("/org/export", h, auth.RequireRole("org:admin", "Admin required"),
+//	    auth.RequirePlan("enterprise", "Enterprise plan required"))
+//
+// The access log reads auth.From(c.Request().Context()) after next returns
+// (the middleware replaces the request) and logs it with slog.Any: *Auth is
+// a slog.LogValuer.
 package auth
 
 import (
@@ -33,9 +49,10 @@ type Auth struct {
 	OrgRole        string
 	OrgPermissions []string
 	// Plan is the custom org_plan claim, else pla, without its o:/u: scope.
+	// It is empty for a pending session.
 	Plan string
 	// Features are the custom feature_flags claim, else the org-scoped
-	// entries of fea, without scope.
+	// entries of fea, without scope. Empty for a pending session.
 	Features []string
 	// Actor is set when someone is impersonating the user.
 	Actor *Actor

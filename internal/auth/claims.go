@@ -41,7 +41,7 @@ func authFromClaims(c *clerk.SessionClaims, x *sessionExtra) (*Auth, error) {
 	if x.Status == "pending" {
 		return a, nil
 	}
-	if c.ActiveOrganizationID != "" {
+	if c.ActiveOrganizationID != "" && strings.TrimPrefix(c.ActiveOrganizationRole, "org:") != "" {
 		a.OrgID = c.ActiveOrganizationID
 		a.OrgSlug = c.ActiveOrganizationSlug
 		a.OrgRole = withOrgPrefix(c.ActiveOrganizationRole)

@@ -125,3 +125,27 @@ func TestSignInURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSpoofedHeadersChangeNothing is A-01: headers a client can set never
+// change identity or route classification.
+func TestSpoofedHeadersChangeNothing(t *testing.T) {
+	e := pinned(t).app()
+	spoof := map[string]string{
+		"X-Middleware-Subrequest": "middleware:middleware:middleware:middleware:middleware",
+		"X-Original-URL":          "/healthz", "X-Rewrite-URL": "/healthz", "X-Forwarded-Prefix": "/static",
+		"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1",
+		"X-Real-IP": "127.0.0.1", "X-User-Id": "user_1", "X-Org-Id": "org_acme",
+		"X-Clerk-Auth-Status": "signed-in", "X-Clerk-Auth-Token": "x", "HX-Request": "true",
+	}
+	for _, target := range []string{"/api/me", "/api/org"} {
+		plain := do(e, api(http.MethodGet, target))
+		r := api(http.MethodGet, target)
+		for k, v := range spoof {
+			r.Header.Set(k, v)
+		}
+		spoofed := do(e, r)
+		if spoofed.Code != plain.Code || spoofed.Body.String() != plain.Body.String() || plain.Code != 401 {
+			t.Errorf("%s: plain %d %s, spoofed %d %s", target, plain.Code, plain.Body, spoofed.Code, spoofed.Body)
+		}
+	}
+}
