@@ -74,9 +74,6 @@ type Config struct {
 	Seed bool
 	// HTTPClient delivers webhooks; default a client with a 10 s timeout.
 	HTTPClient *http.Client
-	// AllowNonLoopback lets tests reach the handler through a non-loopback
-	// address. Never set it in the app.
-	AllowNonLoopback bool
 }
 
 // Emulator is a running Clerk stand-in. Create it with New.

@@ -45,7 +45,7 @@ func (e *Emulator) routes() http.Handler {
 // purpose, since a proxy in front would defeat the check.
 func (e *Emulator) loopbackOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !e.cfg.AllowNonLoopback && !isLoopback(r.RemoteAddr) {
+		if !isLoopback(r.RemoteAddr) {
 			writeError(w, http.StatusForbidden, "authorization_invalid", "the Clerk emulator only answers requests from this machine")
 			return
 		}
