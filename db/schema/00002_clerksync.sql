@@ -7,8 +7,9 @@ ALTER TABLE webhook_events
     ADD COLUMN object_id       text        NOT NULL DEFAULT '',
     ADD COLUMN event_at        timestamptz,
     ADD COLUMN last_attempt_at timestamptz NOT NULL DEFAULT now();
-CREATE INDEX webhook_events_type ON webhook_events (type, received_at DESC);
-CREATE INDEX webhook_events_status ON webhook_events (status, received_at DESC);
+-- No index on status or type: the admin filters scan webhook_events_received
+-- newest first, and an unindexed status lets the status update after apply be
+-- a HOT update, which matters on the ingest path.
 
 -- Sessions Clerk reported as revoked, ended or removed. Session tokens live
 -- for 60 s, so this is an audit trail and an optional deny list for the
@@ -24,8 +25,6 @@ CREATE INDEX revoked_sessions_user ON revoked_sessions (user_clerk_id);
 
 -- +goose Down
 DROP TABLE revoked_sessions;
-DROP INDEX webhook_events_status;
-DROP INDEX webhook_events_type;
 ALTER TABLE webhook_events
     DROP COLUMN last_attempt_at,
     DROP COLUMN event_at,

@@ -123,8 +123,7 @@ func (s *Syncer) Replay(ctx context.Context, id int64) (Result, error) {
 
 func (s *Syncer) replay(ctx context.Context, id int64, fault error) (Result, error) {
 	var res Result
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
+	err := runTx(ctx, s.pool, func(q *store.Queries) error {
 		// The row lock serialises a replay with a concurrent redelivery or a
 		// second replay of the same event.
 		r, err := q.LockWebhookEvent(ctx, id)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -76,9 +75,9 @@ type reconciler struct {
 // reconcile never holds locks that webhook deliveries wait on.
 func (r reconciler) write(ctx context.Context, fn func(*store.Queries) (Status, error)) (bool, error) {
 	var st Status
-	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+	err := runTx(ctx, r.pool, func(q *store.Queries) error {
 		var err error
-		st, err = fn(store.New(tx))
+		st, err = fn(q)
 		return err
 	})
 	return st == StatusApplied, err

@@ -94,8 +94,7 @@ func (e *ignoredError) Error() string { return e.msg }
 // When fault is set, nothing is applied and the fault is recorded instead.
 func (s *Syncer) ingest(ctx context.Context, svixID string, ev Event, ch change, fault error, payload []byte) (Result, error) {
 	var res Result
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
+	err := runTx(ctx, s.pool, func(q *store.Queries) error {
 		id, err := q.InsertWebhookEvent(ctx, store.InsertWebhookEventParams{
 			SvixID: svixID, Type: ev.Type, OrganizationID: ch.orgID, ObjectID: ch.objectID,
 			InstanceID: ev.InstanceID, EventAt: tz(ev.Timestamp), Status: string(StatusProcessing), Payload: payload,
