@@ -252,3 +252,20 @@ func TestInstanceIDMismatchIgnored(t *testing.T) {
 		t.Fatalf("users = %d, want 0", n)
 	}
 }
+
+// TestY02SameIDDifferentBody: a second body under an already-seen svix-id
+// (only possible with the secret: a bug or a leak) is never applied.
+func TestY02SameIDDifferentBody(t *testing.T) {
+	e := newEnv(t, clerksync.Options{}, 4)
+	id := newMsgID()
+	first := userEvent("user.created", "user_y02", "First", 1_700_000_000_000)
+	second := userEvent("user.updated", "user_y02", "Second", 1_800_000_000_000)
+	for _, body := range [][]byte{first, second} {
+		if r := e.post(e.signed(id, time.Now(), body), body); r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+	}
+	if got := e.str("SELECT first_name FROM users"); got != "First" {
+		t.Fatalf("first_name = %q, want First", got)
+	}
+}
