@@ -41,7 +41,7 @@ func (q *Queries) CountWebhookEvents(ctx context.Context, arg CountWebhookEvents
 }
 
 const finishWebhookEvent = `-- name: FinishWebhookEvent :exec
-UPDATE webhook_events SET status = $1, error = $2, processed_at = now()
+UPDATE webhook_events SET status = $1, error = $2, processed_at = clock_timestamp()
 WHERE id = $3
 `
 
@@ -84,9 +84,9 @@ func (q *Queries) GetWebhookEvent(ctx context.Context, id int64) (WebhookEvent, 
 
 const insertWebhookEvent = `-- name: InsertWebhookEvent :one
 
-INSERT INTO webhook_events (svix_id, type, organization_id, object_id, instance_id, event_at, status, error, payload)
+INSERT INTO webhook_events (svix_id, type, organization_id, object_id, instance_id, event_at, status, error, payload, processed_at)
 VALUES ($1, $2, $3, $4, $5,
-        $6, $7, $8, $9)
+        $6, $7, $8, $9, clock_timestamp())
 ON CONFLICT (svix_id) DO NOTHING
 RETURNING id
 `
@@ -105,7 +105,9 @@ type InsertWebhookEventParams struct {
 
 // The webhook inbox and delivery log (internal/clerksync).
 // The idempotency check: a second delivery of the same svix-id inserts
-// nothing (a concurrent one waits on the unique index, then conflicts).
+// nothing (a concurrent one waits on the unique index, then conflicts). The
+// row is written with the expected outcome, in the transaction that applies
+// the event, and only updated when the outcome differs.
 func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEventParams) (int64, error) {
 	row := q.db.QueryRow(ctx, insertWebhookEvent,
 		arg.SvixID,

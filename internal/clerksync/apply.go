@@ -19,12 +19,11 @@ type Status string
 // Delivery statuses. Duplicate is only ever returned by Ingest: the stored
 // row keeps the status of its first processing and counts the attempt.
 const (
-	StatusProcessing Status = "processing" // inside the transaction only
-	StatusApplied    Status = "applied"
-	StatusDuplicate  Status = "duplicate"
-	StatusStale      Status = "stale"
-	StatusIgnored    Status = "ignored"
-	StatusFailed     Status = "failed"
+	StatusApplied   Status = "applied"
+	StatusDuplicate Status = "duplicate"
+	StatusStale     Status = "stale"
+	StatusIgnored   Status = "ignored"
+	StatusFailed    Status = "failed"
 )
 
 // change is one decoded event, ready to apply inside a transaction.

@@ -142,7 +142,7 @@ func (s *Syncer) replay(ctx context.Context, id int64, fault error) (Result, err
 				fault = permanentf("%v", perr)
 			}
 		}
-		res, err = s.process(ctx, q, id, ch, fault)
+		res, err = s.process(ctx, q, id, ch, fault, "")
 		return err
 	})
 	return res, err

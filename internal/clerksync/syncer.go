@@ -95,9 +95,13 @@ func (e *ignoredError) Error() string { return e.msg }
 func (s *Syncer) ingest(ctx context.Context, svixID string, ev Event, ch change, fault error, payload []byte) (Result, error) {
 	var res Result
 	err := runTx(ctx, s.pool, func(q *store.Queries) error {
+		// The row is inserted with the outcome we expect, so that the common
+		// case (applied, or a recorded fault) needs no second write.
+		want := outcomeOf(fault)
 		id, err := q.InsertWebhookEvent(ctx, store.InsertWebhookEventParams{
 			SvixID: svixID, Type: ev.Type, OrganizationID: ch.orgID, ObjectID: ch.objectID,
-			InstanceID: ev.InstanceID, EventAt: tz(ev.Timestamp), Status: string(StatusProcessing), Payload: payload,
+			InstanceID: ev.InstanceID, EventAt: tz(ev.Timestamp), Payload: payload,
+			Status: string(want.Status), Error: want.Error,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			res = Result{Status: StatusDuplicate}
@@ -106,30 +110,41 @@ func (s *Syncer) ingest(ctx context.Context, svixID string, ev Event, ch change,
 		if err != nil {
 			return err
 		}
-		res, err = s.process(ctx, q, id, ch, fault)
+		res, err = s.process(ctx, q, id, ch, fault, want.Status)
 		return err
 	})
 	return res, err
 }
 
-// process applies a change (unless fault is set) and records the outcome on
-// the delivery row. Ingest and Replay share it, so a replay goes through
-// exactly the code a delivery does.
-func (s *Syncer) process(ctx context.Context, q *store.Queries, id int64, ch change, fault error) (Result, error) {
-	res := Result{EventID: id}
+// outcomeOf is the result of processing an event with the given fault (nil:
+// applied, until the apply says otherwise).
+func outcomeOf(fault error) Result {
 	var ign *ignoredError
 	switch {
 	case errors.As(fault, &ign):
-		res.Status, res.Error = StatusIgnored, fault.Error()
+		return Result{Status: StatusIgnored, Error: clean(fault.Error(), maxText)}
 	case fault != nil:
-		res.Status, res.Error = StatusFailed, fault.Error()
-	default:
+		return Result{Status: StatusFailed, Error: clean(fault.Error(), maxText)}
+	}
+	return Result{Status: StatusApplied}
+}
+
+// process applies a change (unless fault is set) and records the outcome on
+// the delivery row, unless the row already holds it (recorded). Ingest and
+// Replay share it, so a replay goes through exactly the code a delivery does.
+func (s *Syncer) process(ctx context.Context, q *store.Queries, id int64, ch change, fault error, recorded Status) (Result, error) {
+	res := outcomeOf(fault)
+	res.EventID = id
+	if fault == nil {
 		st, err := ch.apply(ctx, q)
 		if err != nil {
 			return res, err
 		}
 		res.Status = st
 	}
-	err := q.FinishWebhookEvent(ctx, store.FinishWebhookEventParams{ID: id, Status: string(res.Status), Error: clean(res.Error, maxText)})
+	if res.Status == recorded {
+		return res, nil
+	}
+	err := q.FinishWebhookEvent(ctx, store.FinishWebhookEventParams{ID: id, Status: string(res.Status), Error: res.Error})
 	return res, err
 }
