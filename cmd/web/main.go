@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,7 +105,19 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	srv := server.NewHTTPServer(a.Handler, logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String())
-	if err := server.Run(ctx, srv, ln, server.ShutdownGrace); err != nil {
+	a.Banner(os.Stdout)
+
+	// Background work (the emulator's webhook delivery) stops with the
+	// server, after in-flight requests have drained.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan error, 1)
+	go func() { bgDone <- a.Run(bgCtx) }()
+	err = server.Run(ctx, srv, ln, server.ShutdownGrace)
+	stopBackground()
+	if bgErr := <-bgDone; bgErr != nil && err == nil && !errors.Is(bgErr, context.Canceled) {
+		err = bgErr
+	}
+	if err != nil {
 		return err
 	}
 	logger.Info("stopped")

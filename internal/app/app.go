@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -13,7 +14,11 @@ import (
 
 	"github.com/saasstarter/saas/handlers/health"
 	"github.com/saasstarter/saas/handlers/pages"
+	"github.com/saasstarter/saas/handlers/webhooks"
 	"github.com/saasstarter/saas/internal/appsession"
+	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/clerkemu"
+	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
 	"github.com/saasstarter/saas/internal/render"
@@ -21,6 +26,7 @@ import (
 	"github.com/saasstarter/saas/internal/secure"
 	"github.com/saasstarter/saas/internal/server"
 	"github.com/saasstarter/saas/static"
+	"github.com/saasstarter/saas/views/layouts"
 )
 
 // App is the wired application.
@@ -30,41 +36,226 @@ type App struct {
 	// Handler is what the HTTP server serves: the app, plus the emulator
 	// beside it in emulator mode.
 	Handler http.Handler
+	// Emulator is the built-in Clerk emulator in emulator mode, else nil.
+	Emulator *clerkemu.Emulator
+	// Syncer applies Clerk webhooks to the database.
+	Syncer *clerksync.Syncer
+	// Clerk is the effective Clerk configuration: the configured keys in
+	// Clerk mode, the emulator's in emulator mode.
+	Clerk ClerkSettings
 
 	cfg    config.Config
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	render *render.Renderer
+	authn  *auth.Authenticator
 	latest int64
 }
 
+// ClerkSettings are the keys and URLs the app uses to talk to Clerk (or the
+// emulator). Both modes run the same code with different values.
+type ClerkSettings struct {
+	SecretKey      string
+	PublishableKey string
+	APIURL         string
+	JWTKey         string
+	WebhookSecret  string
+	FrontendAPI    string
+	ScriptURL      string
+}
+
+// Options adjust the wiring for tests.
+type Options struct {
+	// Emulator overrides the emulator's configuration in emulator mode
+	// (BaseURL, Pool, Env and Logger are always filled in from the app).
+	Emulator clerkemu.Config
+}
+
+// PublicRoutes is the contract's list of routes that need no session. Every
+// other route is denied to anonymous callers (auth.Policy).
+var PublicRoutes = []auth.Route{
+	{Method: http.MethodGet, Path: routes.Home},
+	{Method: http.MethodGet, Path: routes.SignIn},
+	{Method: http.MethodGet, Path: routes.SignIn + "/*"},
+	{Method: http.MethodGet, Path: routes.SignUp},
+	{Method: http.MethodGet, Path: routes.SignUp + "/*"},
+	{Method: http.MethodGet, Path: routes.Healthz},
+	{Method: http.MethodGet, Path: routes.Readyz},
+	{Method: http.MethodGet, Path: static.URLPrefix + "*"},
+	{Method: http.MethodPost, Path: routes.Webhook},
+}
+
 // New builds the application on an open, migrated pool.
-func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts ...Options) (*App, error) {
+	var opt Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
 	latest, err := database.LatestVersion()
 	if err != nil {
 		return nil, err
 	}
+	a := &App{cfg: cfg, pool: pool, logger: logger, latest: latest}
+
+	if err := a.setupClerk(ctx, opt); err != nil {
+		return nil, err
+	}
+	authCfg, err := auth.ConfigFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	authCfg.FrontendAPI = a.Clerk.FrontendAPI
+	authCfg.PublishableKey = a.Clerk.PublishableKey
+	authCfg.SecretKey = a.Clerk.SecretKey
+	authCfg.APIURL = a.Clerk.APIURL
+	authCfg.JWTKey = a.Clerk.JWTKey
+	if a.authn, err = auth.New(authCfg); err != nil {
+		return nil, fmt.Errorf("clerk authentication: %w", err)
+	}
+
+	verifier, err := clerksync.NewVerifier(a.Clerk.WebhookSecret)
+	if err != nil {
+		return nil, fmt.Errorf("CLERK_WEBHOOK_SIGNING_SECRET: %w", err)
+	}
+	a.Syncer = clerksync.New(pool, clerksync.Options{Logger: logger})
+
 	sessions, err := appsession.NewStore(cfg.SessionSecrets, cfg.Production())
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, pool: pool, logger: logger, latest: latest}
-	a.render = &render.Renderer{Sessions: sessions}
+	a.render = &render.Renderer{
+		Sessions: sessions,
+		Clerk: layouts.ClerkScript{
+			ScriptURL:      a.Clerk.ScriptURL,
+			PublishableKey: a.Clerk.PublishableKey,
+			Emulator:       a.Emulator != nil,
+		},
+		Identity: identity,
+	}
 	a.Echo = server.NewEcho(server.Config{
-		Logger:     logger,
-		Render:     a.render,
-		Secure:     secure.Config{HSTS: cfg.Production()},
-		Production: cfg.Production(),
-		CSRFExempt: server.Route{Method: http.MethodPost, Path: routes.Webhook},
+		Logger:       logger,
+		Render:       a.render,
+		Secure:       a.securityConfig(),
+		Production:   cfg.Production(),
+		Authenticate: a.authn.Middleware(),
+		Machine:      a.authn.MachineMiddleware(routes.APIM2M + "/"),
+		Policy:       auth.Policy(PublicRoutes),
+		LogIdentity:  logIdentity,
+		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 	})
-	a.routes()
-	a.Handler = server.Handler(a.Echo, routes.Emulator, nil)
+	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
+
+	var mounted http.Handler
+	if a.Emulator != nil {
+		mounted = a.Emulator.Handler()
+	}
+	a.Handler = server.Handler(a.Echo, routes.Emulator, mounted)
 	return a, nil
+}
+
+// setupClerk fills a.Clerk: from the configuration in Clerk mode, or from a
+// freshly started emulator in emulator mode.
+func (a *App) setupClerk(ctx context.Context, opt Options) error {
+	if a.cfg.Mode == config.ModeClerk {
+		fapi, err := auth.FrontendAPIFromPublishableKey(a.cfg.ClerkPublishableKey)
+		if err != nil {
+			return fmt.Errorf("CLERK_PUBLISHABLE_KEY: %w", err)
+		}
+		a.Clerk = ClerkSettings{
+			SecretKey:      a.cfg.ClerkSecretKey,
+			PublishableKey: a.cfg.ClerkPublishableKey,
+			APIURL:         a.cfg.ClerkAPIURL,
+			JWTKey:         a.cfg.ClerkJWTKey,
+			WebhookSecret:  a.cfg.ClerkWebhookSecret,
+			FrontendAPI:    fapi,
+			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
+		}
+		return nil
+	}
+	ecfg := opt.Emulator
+	ecfg.BaseURL = a.cfg.BaseURL
+	ecfg.Pool = a.pool
+	ecfg.Env = a.cfg.Env
+	ecfg.Logger = a.logger
+	// A fresh emulator seeds the contract's organisations and users; the
+	// seed reaches the app database through the real webhook route.
+	ecfg.Seed = true
+	if ecfg.SecretKey == "" {
+		ecfg.SecretKey = a.cfg.EmulatorSecretKey
+	}
+	emu, err := clerkemu.New(ctx, ecfg)
+	if err != nil {
+		return fmt.Errorf("clerk emulator: %w", err)
+	}
+	a.Emulator = emu
+	a.Clerk = ClerkSettings{
+		SecretKey:      emu.SecretKey(),
+		PublishableKey: emu.PublishableKey(),
+		APIURL:         emu.BackendURL(),
+		// The emulator's key is pinned, so verification never calls back
+		// into the process over HTTP.
+		JWTKey:        emu.PublicKeyPEM(),
+		WebhookSecret: emu.WebhookSecret(),
+		FrontendAPI:   emu.Issuer(),
+		ScriptURL:     emu.ScriptURL(),
+	}
+	return nil
+}
+
+// securityConfig allows exactly the origins ClerkJS needs in Clerk mode;
+// in emulator mode everything is same-origin.
+func (a *App) securityConfig() secure.Config {
+	sc := secure.Config{HSTS: a.cfg.Production()}
+	if a.Emulator == nil {
+		fapi := a.Clerk.FrontendAPI
+		sc.ScriptSrc = []string{fapi, "https://challenges.cloudflare.com"}
+		sc.ConnectSrc = []string{fapi}
+		sc.ImgSrc = []string{"https://img.clerk.com"}
+		sc.FrameSrc = []string{"https://challenges.cloudflare.com"}
+	}
+	return sc
+}
+
+// Run runs the background work: the emulator's webhook delivery in
+// emulator mode. It returns when ctx is cancelled.
+func (a *App) Run(ctx context.Context) error {
+	if a.Emulator == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return a.Emulator.Run(ctx)
+}
+
+// Banner prints what a developer needs at start-up: the emulator's URLs and
+// seeded accounts in emulator mode.
+func (a *App) Banner(w interface{ Write([]byte) (int, error) }) {
+	if a.Emulator != nil {
+		a.Emulator.Banner(w)
+	}
+}
+
+// identity is the layout's view of the verified session.
+func identity(c echo.Context) layouts.Identity {
+	u := auth.From(c.Request().Context())
+	if !u.SignedIn() {
+		return layouts.Identity{}
+	}
+	return layouts.Identity{SignedIn: true, UserID: u.UserID, OrgID: u.OrgID, OrgSlug: u.OrgSlug, OrgRole: u.OrgRole}
+}
+
+// logIdentity gives the access log the user and organisation of a request
+// (or the machine, for machine tokens).
+func logIdentity(c echo.Context) (string, string) {
+	u := auth.From(c.Request().Context())
+	if u.Machine != nil {
+		return u.Machine.ID, ""
+	}
+	return u.UserID, u.OrgID
 }
 
 // routes is the route table: every route the app serves is registered here,
 // by handler group.
-func (a *App) routes() {
+func (a *App) routes(hooks *webhooks.Handler) {
 	e := a.Echo
 	e.GET(static.URLPrefix+"*", static.Handler)
 	(&health.Handlers{
@@ -72,4 +263,5 @@ func (a *App) routes() {
 		Ready:  func(ctx context.Context) error { return database.Ready(ctx, a.pool, a.latest) },
 	}).Routes(e)
 	(&pages.Handlers{Render: a.render}).Routes(e)
+	hooks.Register(e)
 }

@@ -17,7 +17,7 @@ import (
 // timeout, CSRF, templ rendering into a buffer).
 func BenchmarkLandingPage(b *testing.B) {
 	pool := testdb.Pool(b)
-	a, err := app.New(context.Background(), testConfigB(b), pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.New(context.Background(), testConfig(b, "http://localhost:8080"), pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

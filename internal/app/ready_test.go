@@ -27,7 +27,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	a, err := app.New(ctx, testConfig(t), pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.New(ctx, testConfig(t, "http://localhost:8080"), pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestReadyzRequiresMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	a, err := app.New(ctx, testConfig(t), pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.New(ctx, testConfig(t, "http://localhost:8080"), pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

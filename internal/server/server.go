@@ -43,7 +43,9 @@ type Config struct {
 	// request; Policy denies by default what is not public; both are
 	// optional so the pipeline can be built before identity is wired.
 	Authenticate echo.MiddlewareFunc
-	Policy       echo.MiddlewareFunc
+	// Machine authenticates machine tokens on the machine routes.
+	Machine echo.MiddlewareFunc
+	Policy  echo.MiddlewareFunc
 	// LogIdentity returns the user and organisation ids for the access log.
 	LogIdentity func(c echo.Context) (user, org string)
 	// CSRFExempt is the one route (method and template) that skips CSRF: the
@@ -59,7 +61,8 @@ type Route struct {
 
 // NewEcho returns an Echo instance with the middleware pipeline and no
 // routes: Recover → RequestID → access log → security headers → gzip →
-// body limit → request timeout → authentication → route policy → CSRF.
+// body limit → request timeout → authentication → machine authentication →
+// route policy → CSRF.
 func NewEcho(cfg Config) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
@@ -85,6 +88,9 @@ func NewEcho(cfg Config) *echo.Echo {
 	e.Use(middleware.ContextTimeout(RequestTimeout))
 	if cfg.Authenticate != nil {
 		e.Use(cfg.Authenticate)
+	}
+	if cfg.Machine != nil {
+		e.Use(cfg.Machine)
 	}
 	if cfg.Policy != nil {
 		e.Use(cfg.Policy)
