@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
@@ -62,6 +63,17 @@ type ClerkSettings struct {
 	WebhookSecret  string
 	FrontendAPI    string
 	ScriptURL      string
+}
+
+// BackendConfig is the clerk-sdk-go client configuration for Backend API
+// calls (create an organisation, change a role, invite): Clerk's API in
+// Clerk mode, the emulator's in emulator mode. Build resource clients from
+// it, e.g. organization.NewClient(a.Clerk.BackendConfig()).
+func (s ClerkSettings) BackendConfig() *clerk.ClientConfig {
+	cfg := &clerk.ClientConfig{}
+	cfg.Key = clerk.String(s.SecretKey)
+	cfg.URL = clerk.String(s.APIURL)
+	return cfg
 }
 
 // Options adjust the wiring for tests.

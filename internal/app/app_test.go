@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -34,22 +35,47 @@ func testConfig(t testing.TB, baseURL string) config.Config {
 	return cfg
 }
 
-// newServer starts the whole application over its own database, on a
-// loopback listener whose URL is the app's BASE_URL (the emulator's tokens
-// and scripts name that origin).
-func newServer(t testing.TB) *httptest.Server {
+// testApp is a running application: its HTTP server (whose URL is the
+// app's BASE_URL) and the wired App, with the emulator delivering webhooks.
+type testApp struct {
+	*httptest.Server
+	App *app.App
+}
+
+// start runs the whole application over its own database, on a loopback
+// listener whose URL is the app's BASE_URL (the emulator's tokens and
+// scripts name that origin). The emulator's webhook delivery runs until the
+// test ends; call synced to wait for the app database to catch up.
+func start(t testing.TB, opts ...app.Options) *testApp {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	pool := testdb.Pool(t)
 	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+		slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = a.Handler
 	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; srv.Close() })
+	return &testApp{Server: srv, App: a}
+}
+
+// newServer is start for tests that only need the HTTP server.
+func newServer(t testing.TB) *httptest.Server { return start(t).Server }
+
+// synced waits until every webhook the emulator has queued has been
+// delivered to (and answered by) the app.
+func (ta *testApp) synced(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ta.App.Emulator.WaitDelivered(ctx); err != nil {
+		t.Fatalf("webhooks not delivered: %v", err)
+	}
 }
 
 func get(t *testing.T, url string, header map[string]string) *http.Response {
