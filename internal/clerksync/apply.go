@@ -287,9 +287,13 @@ func upsertMembership(ctx context.Context, q *store.Queries, m membershipRow) (S
 		return "", err
 	}
 	if m.DeletedAt.IsZero() {
-		// A membership of a deleted user or organisation is a late event.
+		// A membership of a deleted user or organisation is a late event. It
+		// is kept as a tombstone, so that the table ends up as it would have
+		// after delivery in order.
 		if parties.UserDeleted || parties.OrganizationDeleted {
-			return StatusStale, nil
+			m.DeletedAt = time.Now().UTC()
+			_, err := upsertMembershipRow(ctx, q, m, parties)
+			return StatusStale, err
 		}
 		newer, err := q.SupersedeMemberships(ctx, store.SupersedeMembershipsParams{
 			OrganizationID: parties.OrganizationID, UserID: parties.UserID,
@@ -302,6 +306,10 @@ func upsertMembership(ctx context.Context, q *store.Queries, m membershipRow) (S
 			return StatusStale, nil
 		}
 	}
+	return upsertMembershipRow(ctx, q, m, parties)
+}
+
+func upsertMembershipRow(ctx context.Context, q *store.Queries, m membershipRow, parties store.LockMembershipPartiesRow) (Status, error) {
 	return changed(q.UpsertMembership(ctx, store.UpsertMembershipParams{
 		ClerkID: m.ClerkID, OrganizationID: parties.OrganizationID, UserID: parties.UserID,
 		Role: m.Role, Permissions: m.Permissions,
