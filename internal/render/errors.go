@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/secure"
 	"github.com/saasstarter/saas/internal/web"
 	"github.com/saasstarter/saas/internal/web/htmx"
@@ -46,6 +47,11 @@ func (r *Renderer) ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			h := c.Response().Header()
 			h.Set(htmx.HeaderRetarget, "#flash")
 			h.Set(htmx.HeaderReswap, "innerHTML")
+			if h.Get(auth.HeaderRefresh) != "" {
+				// The page script refreshes the session and retries; there
+				// is nothing to show in the meantime.
+				h.Set(htmx.HeaderReswap, "none")
+			}
 			werr = Component(c, status, pages.ErrorFragment(message))
 		default:
 			werr = r.Page(c, status, message, pages.Error(status, message, reqID))

@@ -17,6 +17,30 @@
     if (focus) focus.focus();
   });
 
+  // A 401 marked X-Session-Refresh means the session cookie was stale (its
+  // 60-second token expired while the tab slept). Refresh the token through
+  // Clerk and retry the request once; if that fails, go to sign-in.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var d = evt.detail || {};
+    var xhr = d.xhr;
+    if (!xhr || xhr.status !== 401 || xhr.getResponseHeader("X-Session-Refresh") !== "1") return;
+    var cfg = d.requestConfig || {};
+    var signIn = function () {
+      window.location.assign("/sign-in?redirect_url=" + encodeURIComponent(window.location.pathname + window.location.search));
+    };
+    if ((cfg.headers || {})["X-Session-Refreshed"] || !window.Clerk || !window.Clerk.session) {
+      signIn();
+      return;
+    }
+    window.Clerk.session.getToken({ skipCache: true }).then(function () {
+      window.htmx.ajax(cfg.verb, cfg.path, {
+        source: d.elt,
+        values: cfg.parameters,
+        headers: { "X-Session-Refreshed": "1" },
+      });
+    }, signIn);
+  });
+
   function each(selector, fn) {
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
   }
