@@ -148,3 +148,17 @@ func TestPermanentDatabaseFaultThenReplay(t *testing.T) {
 		t.Fatalf("Replay(unknown) = %v, want not found", err)
 	}
 }
+
+// TestW14StalledDatabaseTimesOut: a delivery that cannot finish within the
+// handler's deadline answers 5xx well before Svix's 15 s, and leaves nothing.
+func TestW14StalledDatabaseTimesOut(t *testing.T) {
+	e := newEnvWithTimeout(t, clerksync.Options{}, 4, 300*time.Millisecond)
+	e.installOrgTrigger(`PERFORM pg_sleep(5)`)
+	start := time.Now()
+	r := e.deliver(orgEvent("organization.created", "org_w14", "slow", "", 1))
+	if r.status < 500 || time.Since(start) > 3*time.Second {
+		t.Fatalf("status %d after %v, want 5xx within the deadline", r.status, time.Since(start))
+	}
+	e.dropOrgTrigger()
+	e.assertEmpty()
+}

@@ -48,6 +48,13 @@ func newSecret(t testing.TB) string {
 
 func newEnv(t testing.TB, opts clerksync.Options, maxConns int32) *env {
 	t.Helper()
+	return newEnvWithTimeout(t, opts, maxConns, 0)
+}
+
+// newEnvWithTimeout is newEnv with the handler's per-delivery timeout set
+// (0: the default).
+func newEnvWithTimeout(t testing.TB, opts clerksync.Options, maxConns int32, timeout time.Duration) *env {
+	t.Helper()
 	dbURL := testdb.New(t)
 	pool, err := database.Open(context.Background(), dbURL, maxConns)
 	if err != nil {
@@ -67,7 +74,7 @@ func newEnv(t testing.TB, opts clerksync.Options, maxConns int32) *env {
 	opts.Logger = quiet
 	syncer := clerksync.New(pool, opts)
 	e := echo.New()
-	webhooks.New(webhooks.Config{Verifier: v, Syncer: syncer, Logger: quiet}).Register(e)
+	webhooks.New(webhooks.Config{Verifier: v, Syncer: syncer, Logger: quiet, Timeout: timeout}).Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &env{t: t, pool: pool, syncer: syncer, url: srv.URL + routes.Webhook, secret: secret, signer: signer, dbURL: dbURL}

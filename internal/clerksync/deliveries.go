@@ -25,8 +25,10 @@ type Delivery struct {
 	Attempts       int32
 	ReceivedAt     time.Time
 	LastAttemptAt  time.Time
-	ProcessedAt    *time.Time
-	EventAt        *time.Time
+	// ProcessedAt is when the delivery was last processed (ingested or
+	// replayed); EventAt is the envelope's timestamp, when Clerk sent it.
+	ProcessedAt *time.Time
+	EventAt     *time.Time
 	// Payload is the body as received; List leaves it empty.
 	Payload []byte
 }

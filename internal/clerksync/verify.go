@@ -55,11 +55,11 @@ func NewVerifier(secret string) (*Verifier, error) {
 // maxMessageID bounds the svix-id we store as the idempotency key.
 const maxMessageID = 256
 
-// MessageID returns the delivery's message id from the svix-* headers, or
+// messageID returns the delivery's message id from the svix-* headers, or
 // the webhook-* set when any svix-* header is missing: exactly the headers
 // the Svix library verifies, so the id we deduplicate on is the signed one.
 // It checks that the headers are present and well formed.
-func MessageID(h http.Header) (string, error) {
+func messageID(h http.Header) (string, error) {
 	id, ts, sig := h.Get("svix-id"), h.Get("svix-timestamp"), h.Get("svix-signature")
 	if id == "" || ts == "" || sig == "" {
 		id, ts, sig = h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
@@ -86,7 +86,7 @@ func (v *Verifier) VerifyIgnoringTimestamp(body []byte, h http.Header) (string, 
 }
 
 func (v *Verifier) verify(body []byte, h http.Header, checkTime bool) (string, error) {
-	id, err := MessageID(h)
+	id, err := messageID(h)
 	if err != nil {
 		return "", err
 	}
