@@ -9,8 +9,12 @@
 // same transaction that applies it, so a redelivery (sequential or
 // concurrent) is applied at most once. Upserts are keyed by Clerk id and
 // guarded by Clerk's updated_at, so an older event never overwrites newer
-// data. Deletes are tombstones (deleted_at) and win over any later-arriving
-// create or update of the same object, because Clerk never reuses ids.
+// data (an equal updated_at is applied again, which is harmless and lets a
+// replay repeat itself). Deletes are tombstones (deleted_at) and win over any
+// later-arriving create or update of the same object, because Clerk never
+// reuses ids; a membership that arrives after its user or organisation was
+// deleted is stored as a tombstone too, so that any delivery order ends in
+// the same tables as delivery in order.
 //
 // A membership that arrives before its user or organisation creates stub
 // rows from the data embedded in the membership (public_user_data and
