@@ -56,6 +56,10 @@ type Auth struct {
 	Features []string
 	// Actor is set when someone is impersonating the user.
 	Actor *Actor
+	// Operator is the custom operator claim: the user runs this deployment
+	// (the /ops console). The session-token template maps it from the
+	// user's public metadata: {"operator":"{{user.public_metadata.operator}}"}.
+	Operator bool
 	// SessionStatus is Clerk's sts: "active", "pending" or empty for older
 	// tokens. A pending session has no active organisation.
 	SessionStatus string

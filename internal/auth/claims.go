@@ -11,13 +11,15 @@ import (
 
 // sessionExtra holds the claims clerk-sdk-go's SessionClaims has no field
 // for: v2's sts, pla and fea, and the custom claims a session-token template
-// may add (org_plan, feature_flags), whose JSON type is up to the template.
+// may add (org_plan, feature_flags, operator), whose JSON type is up to the
+// template.
 type sessionExtra struct {
 	Status       string          `json:"sts"`
 	Plan         string          `json:"pla"`
 	Features     string          `json:"fea"`
 	OrgPlan      json.RawMessage `json:"org_plan"`
 	FeatureFlags json.RawMessage `json:"feature_flags"`
+	Operator     json.RawMessage `json:"operator"`
 }
 
 // authFromClaims turns verified claims into an Auth. clerk-sdk-go has
@@ -35,6 +37,11 @@ func authFromClaims(c *clerk.SessionClaims, x *sessionExtra) (*Auth, error) {
 	if err := actor(c, a); err != nil {
 		return nil, err
 	}
+	// The operator claim is about the user, not the organisation, so a
+	// pending session keeps it. An impersonated session never carries it:
+	// impersonation is for seeing what a customer sees, and must not hand
+	// deployment-wide powers to whoever impersonates an operator.
+	a.Operator = a.Actor == nil && operatorClaim(x.Operator)
 	// A pending session (sts: pending) has not chosen an organisation yet,
 	// so nothing org-related in it may grant anything: no org, and no plan or
 	// features either (they may be the org's).
@@ -82,6 +89,19 @@ func actor(c *clerk.SessionClaims, a *Auth) error {
 	}
 	a.Actor = &act
 	return nil
+}
+
+// operatorClaim reads the custom operator claim: JSON true, or the string
+// "true" when a template interpolates the metadata into a longer string.
+// Anything else, including a malformed value, is not an operator: the claim
+// only ever grants, so failing closed is the safe reading.
+func operatorClaim(raw json.RawMessage) bool {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return b
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && s == "true"
 }
 
 // stringClaim reads an optional string claim; null and absent are "".

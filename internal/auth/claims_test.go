@@ -182,6 +182,36 @@ func TestCustomClaimsOverrideAndShapes(t *testing.T) {
 			t.Fatal("accepted")
 		}
 	})
+	t.Run("OperatorClaim", func(t *testing.T) {
+		cases := map[string]struct {
+			claim any
+			act   bool
+			want  bool
+		}{
+			"Absent":             {nil, false, false},
+			"True":               {true, false, true},
+			"StringTrue":         {"true", false, true},
+			"False":              {false, false, false},
+			"OtherString":        {"yes", false, false},
+			"Object":             {map[string]any{"x": 1}, false, false},
+			"ImpersonatedIsNone": {true, true, false},
+		}
+		for name, tc := range cases {
+			t.Run(name, func(t *testing.T) {
+				a := verify(func(c map[string]any) {
+					if tc.claim != nil {
+						c["operator"] = tc.claim
+					}
+					if tc.act {
+						c["act"] = map[string]any{"sub": "user_support"}
+					}
+				})
+				if a.Operator != tc.want {
+					t.Fatalf("Operator = %v, want %v", a.Operator, tc.want)
+				}
+			})
+		}
+	})
 	t.Run("V1RoleWithoutPrefixGetsOne", func(t *testing.T) {
 		a := verify(func(c map[string]any) { c["org_id"], c["org_role"] = "org_1", "admin" })
 		if a.OrgRole != "org:admin" || !a.HasRole("org:admin") {
