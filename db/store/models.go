@@ -79,6 +79,15 @@ type RevokedSession struct {
 	CreatedAt   pgtype.Timestamptz
 }
 
+type UsageRecord struct {
+	ID             int64
+	OrganizationID int64
+	Metric         string
+	Value          int64
+	MachineID      string
+	RecordedAt     pgtype.Timestamptz
+}
+
 type User struct {
 	ID             int64
 	ClerkID        string

@@ -13,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
+	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/handlers/health"
+	"github.com/saasstarter/saas/handlers/m2m"
 	"github.com/saasstarter/saas/handlers/pages"
 	"github.com/saasstarter/saas/handlers/webhooks"
 	"github.com/saasstarter/saas/internal/appsession"
@@ -276,4 +278,5 @@ func (a *App) routes(hooks *webhooks.Handler) {
 	}).Routes(e)
 	(&pages.Handlers{Render: a.render}).Routes(e)
 	hooks.Register(e)
+	(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
 }
