@@ -230,6 +230,9 @@ func (a *App) securityConfig() secure.Config {
 	return sc
 }
 
+// Pool is the app's database pool.
+func (a *App) Pool() *pgxpool.Pool { return a.pool }
+
 // Run runs the background work: the emulator's webhook delivery in
 // emulator mode. It returns when ctx is cancelled.
 func (a *App) Run(ctx context.Context) error {
