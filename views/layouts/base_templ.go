@@ -295,7 +295,7 @@ func Base(m Meta) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if m.Clerk.Emulator {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "Development mode: signed in through the built-in Clerk emulator.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "Development mode: identity is served by the built-in Clerk emulator.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

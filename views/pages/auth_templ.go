@@ -31,7 +31,7 @@ func SignIn(redirectURL string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"auth-page\" data-testid=\"sign-in-page\"><h1>Sign in</h1><div id=\"sign-in\" class=\"clerk-mount\" data-clerk-mount=\"sign-in\" data-redirect-url=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"auth-page\" data-testid=\"sign-in-page\"><h1 class=\"sr-only\">Sign in</h1><div id=\"sign-in\" class=\"clerk-mount\" data-clerk-mount=\"sign-in\" data-redirect-url=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -83,7 +83,7 @@ func SignUp(redirectURL string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<section class=\"auth-page\" data-testid=\"sign-up-page\"><h1>Create your account</h1><div id=\"sign-up\" class=\"clerk-mount\" data-clerk-mount=\"sign-up\" data-redirect-url=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<section class=\"auth-page\" data-testid=\"sign-up-page\"><h1 class=\"sr-only\">Create your account</h1><div id=\"sign-up\" class=\"clerk-mount\" data-clerk-mount=\"sign-up\" data-redirect-url=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
