@@ -97,8 +97,12 @@ FOR SHARE OF u, o;
 -- name: SupersedeMemberships :one
 -- Clerk allows one membership per user and organisation. When a newer
 -- membership arrives, an older live one (a removal we have not heard of yet)
--- is tombstoned; returns how many live memberships are newer than this one,
--- in which case the caller treats the event as stale.
+-- is tombstoned. Returns how many live memberships are newer than this one,
+-- in which case the caller treats the event as stale. The count asks for
+-- "newer" explicitly rather than "not superseded": a row that a concurrent
+-- transaction tombstoned is skipped by the UPDATE but still live in this
+-- statement's snapshot, and must not count. (A data-modifying WITH runs
+-- whether or not the query refers to it.)
 WITH superseded AS (
     UPDATE memberships m SET deleted_at = now(), updated_at = now()
     WHERE m.organization_id = sqlc.arg(organization_id) AND m.user_id = sqlc.arg(user_id)
@@ -109,7 +113,7 @@ WITH superseded AS (
 SELECT count(*) FROM memberships m
 WHERE m.organization_id = sqlc.arg(organization_id) AND m.user_id = sqlc.arg(user_id)
   AND m.clerk_id <> sqlc.arg(clerk_id) AND m.deleted_at IS NULL
-  AND m.id NOT IN (SELECT id FROM superseded);
+  AND m.clerk_updated_at > sqlc.narg(clerk_updated_at);
 
 -- name: UpsertMembership :one
 INSERT INTO memberships (clerk_id, organization_id, user_id, role, permissions, clerk_created_at, clerk_updated_at, deleted_at)

@@ -293,7 +293,7 @@ WITH superseded AS (
 SELECT count(*) FROM memberships m
 WHERE m.organization_id = $1 AND m.user_id = $2
   AND m.clerk_id <> $3 AND m.deleted_at IS NULL
-  AND m.id NOT IN (SELECT id FROM superseded)
+  AND m.clerk_updated_at > $4
 `
 
 type SupersedeMembershipsParams struct {
@@ -305,8 +305,12 @@ type SupersedeMembershipsParams struct {
 
 // Clerk allows one membership per user and organisation. When a newer
 // membership arrives, an older live one (a removal we have not heard of yet)
-// is tombstoned; returns how many live memberships are newer than this one,
-// in which case the caller treats the event as stale.
+// is tombstoned. Returns how many live memberships are newer than this one,
+// in which case the caller treats the event as stale. The count asks for
+// "newer" explicitly rather than "not superseded": a row that a concurrent
+// transaction tombstoned is skipped by the UPDATE but still live in this
+// statement's snapshot, and must not count. (A data-modifying WITH runs
+// whether or not the query refers to it.)
 func (q *Queries) SupersedeMemberships(ctx context.Context, arg SupersedeMembershipsParams) (int64, error) {
 	row := q.db.QueryRow(ctx, supersedeMemberships,
 		arg.OrganizationID,
