@@ -9,15 +9,14 @@ import (
 )
 
 type AuditLog struct {
-	ID                  int64
-	OrganizationID      *int64
-	Actor               string
-	Impersonator        string
-	Action              string
-	Target              string
-	Details             []byte
-	CreatedAt           pgtype.Timestamptz
-	OrganizationClerkID string
+	ID             int64
+	OrganizationID *int64
+	Actor          string
+	Impersonator   string
+	Action         string
+	Target         string
+	Details        []byte
+	CreatedAt      pgtype.Timestamptz
 }
 
 type Invitation struct {
@@ -70,12 +69,6 @@ type Project struct {
 	CreatedBy      string
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
-}
-
-type RateLimit struct {
-	Key         string
-	WindowStart pgtype.Timestamptz
-	Hits        int32
 }
 
 type RevokedSession struct {
