@@ -1,5 +1,6 @@
 // Command web is the application: `web` (or `web serve`) runs the server,
-// `web migrate` applies the database migrations and exits.
+// `web migrate` applies the database migrations and exits, and
+// `web reconcile` repairs drift between Clerk and the database.
 package main
 
 import (
@@ -60,8 +61,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 		}
 		logger.Info("database migrated", "version", v)
 		return nil
+	case "reconcile":
+		return reconcile(ctx, cfg, logger)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate or reconcile)", cmd)
 	}
 }
 
@@ -83,6 +86,30 @@ func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 		}
 	}
 	return database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+}
+
+// reconcile pages through Clerk's Backend API (the emulator's, in emulator
+// mode) and repairs missing, changed and deleted users, organisations and
+// memberships. It is idempotent; it prints what it changed.
+func reconcile(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := database.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, pool, logger)
+	if err != nil {
+		return err
+	}
+	report, err := a.Reconcile(ctx)
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	fmt.Fprintln(os.Stdout, report.String())
+	return nil
 }
 
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
