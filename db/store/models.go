@@ -9,14 +9,15 @@ import (
 )
 
 type AuditLog struct {
-	ID             int64
-	OrganizationID *int64
-	Actor          string
-	Impersonator   string
-	Action         string
-	Target         string
-	Details        []byte
-	CreatedAt      pgtype.Timestamptz
+	ID                  int64
+	OrganizationID      *int64
+	Actor               string
+	Impersonator        string
+	Action              string
+	Target              string
+	Details             []byte
+	CreatedAt           pgtype.Timestamptz
+	OrganizationClerkID string
 }
 
 type Invitation struct {
@@ -69,6 +70,12 @@ type Project struct {
 	CreatedBy      string
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
+}
+
+type RateLimit struct {
+	Key         string
+	WindowStart pgtype.Timestamptz
+	Hits        int32
 }
 
 type RevokedSession struct {

@@ -14,8 +14,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/handlers/admin"
 	"github.com/saasstarter/saas/handlers/health"
 	"github.com/saasstarter/saas/handlers/m2m"
+	"github.com/saasstarter/saas/handlers/ops"
 	"github.com/saasstarter/saas/handlers/pages"
 	"github.com/saasstarter/saas/handlers/webhooks"
 	"github.com/saasstarter/saas/internal/appsession"
@@ -84,6 +86,15 @@ type Options struct {
 	// (BaseURL, Pool, Env and Logger are always filled in from the app).
 	Emulator clerkemu.Config
 }
+
+// SessionTemplate is the session-token customisation the app expects, set in
+// the Clerk Dashboard (Sessions → Customize session token) in Clerk mode and
+// given to the emulator in emulator mode. org_plan and feature_flags carry
+// the organisation's plan and feature flags (CONTRACT.md); operator marks the
+// deployment's operators (the /ops console) from the user's public metadata.
+// A shortcode that is the whole value keeps its JSON type, and is left out
+// when the metadata has no such key.
+const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}","operator":"{{user.public_metadata.operator}}"}`
 
 // PublicRoutes is the contract's list of routes that need no session. Every
 // other route is denied to anonymous callers (auth.Policy).
@@ -194,6 +205,9 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 	// A fresh emulator seeds the contract's organisations and users; the
 	// seed reaches the app database through the real webhook route.
 	ecfg.Seed = true
+	if ecfg.SessionTemplate == "" {
+		ecfg.SessionTemplate = SessionTemplate
+	}
 	if ecfg.SecretKey == "" {
 		ecfg.SecretKey = a.cfg.EmulatorSecretKey
 	}
@@ -257,7 +271,7 @@ func identity(c echo.Context) layouts.Identity {
 	if !u.SignedIn() {
 		return layouts.Identity{}
 	}
-	return layouts.Identity{SignedIn: true, UserID: u.UserID, OrgID: u.OrgID, OrgSlug: u.OrgSlug, OrgRole: u.OrgRole}
+	return layouts.Identity{SignedIn: true, UserID: u.UserID, OrgID: u.OrgID, OrgSlug: u.OrgSlug, OrgRole: u.OrgRole, Operator: u.Operator}
 }
 
 // logIdentity gives the access log the user and organisation of a request
@@ -282,4 +296,7 @@ func (a *App) routes(hooks *webhooks.Handler) {
 	(&pages.Handlers{Render: a.render}).Routes(e)
 	hooks.Register(e)
 	(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
+	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Logger: a.logger}).Routes(e)
+	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer,
+		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
 }

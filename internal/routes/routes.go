@@ -20,6 +20,16 @@ const (
 	Admin     = "/admin"
 )
 
+// Organisations and the example resource (forms post to these; the :id
+// routes take a project id, validated strictly before any database call).
+const (
+	OrgsLeave     = "/orgs/leave"
+	Projects      = "/projects"
+	ProjectRename = "/projects/:id/rename"
+	ProjectDelete = "/projects/:id/delete"
+	APIProject    = "/api/projects/:id"
+)
+
 // JSON API.
 const (
 	APIMe         = "/api/me"

@@ -1,0 +1,64 @@
+-- The caller's organisations and the active one. Every query takes the
+-- caller's Clerk user id (from the verified session, never from input) and
+-- joins their live membership, so a member removed by webhook sees nothing
+-- from the next request on. Organisation ids come from the session's claims.
+
+-- name: ListMyMemberships :many
+-- The /orgs page: every live organisation the caller is a live member of.
+SELECT o.clerk_id, o.name, o.slug, o.image_url, o.plan, m.role,
+       (SELECT count(*) FROM memberships mm
+        WHERE mm.organization_id = o.id AND mm.deleted_at IS NULL)::bigint AS members_count
+FROM memberships m
+JOIN organizations o ON o.id = m.organization_id AND o.deleted_at IS NULL
+WHERE m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = sqlc.arg(user_clerk_id) AND u.deleted_at IS NULL)
+  AND m.deleted_at IS NULL
+ORDER BY lower(o.name), o.id;
+
+-- name: GetOrgForMember :one
+-- The active organisation with the caller's role and the dashboard's
+-- counts; no row when the caller is not (or no longer) a live member.
+SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan,
+       COALESCE(o.clerk_created_at, o.created_at)::timestamptz AS created_at,
+       m.role,
+       (SELECT count(*) FROM memberships mm
+        WHERE mm.organization_id = o.id AND mm.deleted_at IS NULL)::bigint AS members_count,
+       (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)::bigint AS projects_count,
+       (SELECT count(*) FROM audit_log a
+        WHERE a.organization_clerk_id = o.clerk_id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity
+FROM organizations o
+JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+ AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = sqlc.arg(user_clerk_id) AND u.deleted_at IS NULL)
+WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;
+
+-- name: GetOrgAccess :one
+-- Why GetOrgForMember found nothing: the organisation is not synced yet (no
+-- row), deleted, or the caller's membership is gone (tombstoned) or not
+-- synced yet. Reveals nothing to anyone else: the organisation id comes from
+-- a verified token that Clerk issued to a member.
+SELECT (o.deleted_at IS NOT NULL)::boolean AS org_deleted,
+       EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+               WHERE m.organization_id = o.id AND u.clerk_id = sqlc.arg(user_clerk_id))::boolean AS ever_member
+FROM organizations o
+WHERE o.clerk_id = sqlc.arg(org_clerk_id);
+
+-- name: ListOrgMembers :many
+-- Members of the active organisation, visible only to its live members.
+SELECT u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name, u.image_url, mm.role
+FROM organizations o
+JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+ AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = sqlc.arg(user_clerk_id) AND cu.deleted_at IS NULL)
+JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL
+JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
+WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL
+ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+LIMIT sqlc.arg(max_rows);
+
+-- name: CountOrgAdmins :one
+-- Live admins of the active organisation, for "the last admin cannot
+-- leave"; 0 when the caller is not a live member.
+SELECT count(*)::bigint
+FROM organizations o
+JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+ AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = sqlc.arg(user_clerk_id) AND cu.deleted_at IS NULL)
+JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL AND mm.role = 'org:admin'
+WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;

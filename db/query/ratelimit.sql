@@ -1,0 +1,14 @@
+-- API rate limits (internal/ratelimit): a fixed window per key, counted by
+-- one atomic upsert, so every instance on the same database shares it.
+
+-- name: HitRateLimit :one
+-- Counts one request in the window that starts at window_start and returns
+-- the count so far. A row from an older window starts over at 1; a row from a
+-- newer window (another instance's clock a little ahead) keeps counting in
+-- that window rather than going back.
+INSERT INTO rate_limits AS r (key, window_start, hits)
+VALUES (sqlc.arg(key), sqlc.arg(window_start), 1)
+ON CONFLICT (key) DO UPDATE SET
+    window_start = GREATEST(r.window_start, EXCLUDED.window_start),
+    hits = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.hits + 1 ELSE 1 END
+RETURNING window_start, hits;
