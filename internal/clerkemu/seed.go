@@ -33,14 +33,18 @@ var seedOrgs = []seedOrg{
 
 type seedMember struct{ slug, role string }
 
+// seedUsers are the development accounts. Dave also operates the deployment:
+// his public metadata holds operator: true, which the app's session-token
+// template turns into the operator claim that opens /ops.
 var seedUsers = []struct {
 	email, first, last string
 	member             []seedMember
+	publicMD           string
 }{
-	{"alice@acme.test", "Alice", "Anders", []seedMember{{"acme", "org:admin"}}},
-	{"bob@acme.test", "Bob", "Baker", []seedMember{{"acme", "org:member"}}},
-	{"carol@globex.test", "Carol", "Chen", []seedMember{{"globex", "org:admin"}}},
-	{"dave@example.test", "Dave", "Dunn", []seedMember{{"acme", "org:member"}, {"globex", "org:admin"}}},
+	{"alice@acme.test", "Alice", "Anders", []seedMember{{"acme", "org:admin"}}, ""},
+	{"bob@acme.test", "Bob", "Baker", []seedMember{{"acme", "org:member"}}, ""},
+	{"carol@globex.test", "Carol", "Chen", []seedMember{{"globex", "org:admin"}}, ""},
+	{"dave@example.test", "Dave", "Dunn", []seedMember{{"acme", "org:member"}, {"globex", "org:admin"}}, `{"operator":true}`},
 }
 
 // SeedAccounts lists the accounts a fresh database is seeded with.
@@ -75,7 +79,8 @@ func (e *Emulator) seed(ctx context.Context) error {
 			orgIDs[o.slug] = row.ID
 		}
 		for _, s := range seedUsers {
-			u, err := e.createUser(ctx, tx, newUser{Email: s.email, Password: DevPassword, FirstName: s.first, LastName: s.last, Seeded: true})
+			u, err := e.createUser(ctx, tx, newUser{Email: s.email, Password: DevPassword, FirstName: s.first, LastName: s.last,
+				PublicMD: json.RawMessage(s.publicMD), Seeded: true})
 			if err != nil {
 				return fmt.Errorf("user %s: %w", s.email, err)
 			}

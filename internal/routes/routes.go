@@ -42,3 +42,29 @@ const (
 
 // Emulator is where the built-in Clerk emulator is mounted in emulator mode.
 const Emulator = "/__clerk"
+
+// Organisation admin screens (handlers/admin); every path is below Admin.
+// Paths with :params are route templates; views fill them in.
+const (
+	AdminMembers     = "/admin/members"
+	AdminMember      = "/admin/members/:user_id"
+	AdminMemberRole  = "/admin/members/:user_id/role"
+	AdminMemberDrop  = "/admin/members/:user_id/remove"
+	AdminInvitations = "/admin/invitations"
+	AdminInvitation  = "/admin/invitations/:id"
+	AdminInviteDrop  = "/admin/invitations/:id/revoke"
+	AdminSettings    = "/admin/settings"
+	AdminWebhooks    = "/admin/webhooks"
+	AdminWebhook     = "/admin/webhooks/:id"
+	AdminReplay      = "/admin/webhooks/:id/replay"
+	AdminAudit       = "/admin/audit"
+)
+
+// Operator console (handlers/ops).
+const (
+	Ops          = "/ops"
+	OpsWebhooks  = "/ops/webhooks"
+	OpsWebhook   = "/ops/webhooks/:id"
+	OpsReplay    = "/ops/webhooks/:id/replay"
+	OpsReconcile = "/ops/reconcile"
+)

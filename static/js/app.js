@@ -106,3 +106,13 @@
     }).then(mountClerk);
   });
 })();
+
+// Swaps that replace the target element itself (hx-swap="outerHTML", as the
+// admin screens' rows do) leave the listener above a detached target, so
+// also look in the element the event was dispatched on: the new content.
+document.addEventListener("htmx:afterSwap", function (evt) {
+  var el = evt.target;
+  if (!el || !el.querySelector || !document.contains(el)) return;
+  var focus = el.matches("[data-autofocus]") ? el : el.querySelector("[data-autofocus]");
+  if (focus && focus !== document.activeElement) focus.focus();
+});

@@ -32,6 +32,8 @@ type Identity struct {
 	OrgID    string
 	OrgSlug  string
 	OrgRole  string
+	// Operator shows the operator console link.
+	Operator bool
 }
 
 // IsOrgAdmin reports whether the active organisation role is org:admin.

@@ -1,0 +1,79 @@
+-- Organisation admin screens (handlers/admin). Every query is scoped by the
+-- organisation's database id, which handlers only get from AdminOrgScope:
+-- the org of the caller's session claims, joined with the caller's live
+-- membership.
+
+-- name: AdminOrgScope :one
+-- The active organisation and the caller's role in it according to the
+-- database. A caller whose membership was removed (by webhook) gets an empty
+-- role at once, not when the 60 s token expires.
+SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan, o.public_metadata,
+       COALESCE(cm.role, '')::text AS caller_role
+FROM organizations o
+LEFT JOIN (memberships cm JOIN users cu ON cu.id = cm.user_id AND cu.clerk_id = sqlc.arg(caller_clerk_id))
+       ON cm.organization_id = o.id AND cm.deleted_at IS NULL
+WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;
+
+-- name: AdminListMembers :many
+-- Live members, searched by name or email (search is a LIKE pattern the
+-- handler has escaped), admins first, then by name.
+SELECT u.clerk_id AS user_id, u.email, u.first_name, u.last_name, u.image_url, m.role,
+       m.clerk_created_at AS joined_at
+FROM memberships m
+JOIN users u ON u.id = m.user_id
+WHERE m.organization_id = sqlc.arg(org_id) AND m.deleted_at IS NULL AND u.deleted_at IS NULL
+  AND (sqlc.arg(search)::text = ''
+       OR u.email ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
+       OR (u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
+ORDER BY (m.role = 'org:admin') DESC, lower(u.first_name || ' ' || u.last_name), u.email, u.id
+LIMIT sqlc.arg(max_rows) OFFSET sqlc.arg(skip_rows);
+
+-- name: AdminCountMembers :one
+SELECT count(*)
+FROM memberships m
+JOIN users u ON u.id = m.user_id
+WHERE m.organization_id = sqlc.arg(org_id) AND m.deleted_at IS NULL AND u.deleted_at IS NULL
+  AND (sqlc.arg(search)::text = ''
+       OR u.email ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
+       OR (u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\');
+
+-- name: AdminGetMember :one
+-- One live member, for re-rendering a row while a change is pending.
+SELECT u.clerk_id AS user_id, u.email, u.first_name, u.last_name, u.image_url, m.role,
+       m.clerk_created_at AS joined_at
+FROM memberships m
+JOIN users u ON u.id = m.user_id
+WHERE m.organization_id = sqlc.arg(org_id) AND u.clerk_id = sqlc.arg(user_clerk_id)
+  AND m.deleted_at IS NULL AND u.deleted_at IS NULL;
+
+-- name: AdminListInvitations :many
+-- Pending invitations, newest first.
+SELECT clerk_id, email, role, status, clerk_created_at
+FROM invitations
+WHERE organization_id = sqlc.arg(org_id) AND status = 'pending'
+ORDER BY clerk_created_at DESC NULLS LAST, id DESC
+LIMIT 200;
+
+-- name: AdminGetInvitation :one
+SELECT clerk_id, email, role, status, clerk_created_at
+FROM invitations
+WHERE organization_id = sqlc.arg(org_id) AND clerk_id = sqlc.arg(clerk_id);
+
+-- name: AdminInsertAudit :exec
+-- An admin action, with who did it and, under impersonation, who really did.
+INSERT INTO audit_log (organization_id, actor, impersonator, action, target, details)
+VALUES (sqlc.arg(org_id), sqlc.arg(actor), sqlc.arg(impersonator), sqlc.arg(action), sqlc.arg(target), sqlc.arg(details));
+
+-- name: AdminListAudit :many
+-- The organisation's audit log, newest first, with the actor's name when
+-- the actor is a known user.
+SELECT a.id, a.actor, a.impersonator, a.action, a.target, a.details, a.created_at,
+       COALESCE(NULLIF(trim(u.first_name || ' ' || u.last_name), ''), u.email, '')::text AS actor_name
+FROM audit_log a
+LEFT JOIN users u ON u.clerk_id = a.actor
+WHERE a.organization_id = sqlc.arg(org_id)
+ORDER BY a.created_at DESC, a.id DESC
+LIMIT sqlc.arg(max_rows) OFFSET sqlc.arg(skip_rows);
+
+-- name: AdminCountAudit :one
+SELECT count(*) FROM audit_log WHERE organization_id = sqlc.arg(org_id);

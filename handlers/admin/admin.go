@@ -1,0 +1,226 @@
+// Package admin serves the organisation admin screens under /admin: members,
+// invitations, settings, the webhook log and the audit log of the caller's
+// active organisation.
+//
+// Every route is for org admins only (auth.RequireRole), and the
+// organisation always comes from the session claims, never from the request.
+// Changes go to Clerk through its Backend API; the database follows when the
+// webhook lands, and until then the screens show the change as pending and
+// poll for it. Every action is a plain form POST answered with a flash and a
+// 303 (no JavaScript needed), and with htmx a partial swap of what changed.
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/appsession"
+	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/routes"
+	"github.com/saasstarter/saas/internal/secure"
+	"github.com/saasstarter/saas/internal/web"
+	"github.com/saasstarter/saas/views/pages"
+)
+
+// RoleAdmin is the role the admin screens require.
+const RoleAdmin = "org:admin"
+
+// MsgAdminsOnly is the 403 message for everyone else.
+const MsgAdminsOnly = "Only organisation admins can open the admin screens"
+
+// pageSize is the number of rows per page in the admin lists.
+const pageSize = 20
+
+// Handlers serves the admin screens.
+type Handlers struct {
+	Render *render.Renderer
+	Pool   *pgxpool.Pool
+	// Clerk is the Backend API client configuration (Clerk or the emulator).
+	Clerk *clerk.ClientConfig
+	// Syncer replays webhook deliveries and lists the delivery log.
+	Syncer *clerksync.Syncer
+	Logger *slog.Logger
+}
+
+// Routes registers the admin screens, all behind the org:admin guard.
+func (h *Handlers) Routes(e *echo.Echo) {
+	g := e.Group(routes.Admin, auth.RequireRole(RoleAdmin, MsgAdminsOnly), Private)
+	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, routes.AdminMembers) })
+	g.GET(strings.TrimPrefix(routes.AdminMembers, routes.Admin), h.members)
+	g.GET(strings.TrimPrefix(routes.AdminMember, routes.Admin), h.memberRow)
+	g.POST(strings.TrimPrefix(routes.AdminMemberRole, routes.Admin), h.changeRole)
+	g.POST(strings.TrimPrefix(routes.AdminMemberDrop, routes.Admin), h.removeMember)
+	g.GET(strings.TrimPrefix(routes.AdminInvitations, routes.Admin), h.invitations)
+	g.POST(strings.TrimPrefix(routes.AdminInvitations, routes.Admin), h.invite)
+	g.GET(strings.TrimPrefix(routes.AdminInvitation, routes.Admin), h.invitationRow)
+	g.POST(strings.TrimPrefix(routes.AdminInviteDrop, routes.Admin), h.revoke)
+	g.GET(strings.TrimPrefix(routes.AdminSettings, routes.Admin), h.settings)
+	g.POST(strings.TrimPrefix(routes.AdminSettings, routes.Admin), h.saveSettings)
+	g.GET(strings.TrimPrefix(routes.AdminWebhooks, routes.Admin), h.webhooks)
+	g.GET(strings.TrimPrefix(routes.AdminWebhook, routes.Admin), h.webhook)
+	g.POST(strings.TrimPrefix(routes.AdminReplay, routes.Admin), h.replay)
+	g.GET(strings.TrimPrefix(routes.AdminAudit, routes.Admin), h.audit)
+}
+
+// Private marks every response of a group as uncacheable and as varying by
+// HX-Request (the same URL answers a page or a fragment). The operator
+// console uses it too.
+func Private(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		secure.NoStore(c.Response().Header())
+		c.Response().Before(func() {
+			h := c.Response().Header()
+			if !strings.Contains(strings.Join(h.Values(echo.HeaderVary), ","), "HX-Request") {
+				h.Add(echo.HeaderVary, "HX-Request")
+			}
+		})
+		return next(c)
+	}
+}
+
+// scope is the caller's organisation as the database knows it.
+type scope struct {
+	store.AdminOrgScopeRow
+	auth *auth.Auth
+}
+
+// scopeOf resolves the active organisation of the session claims and checks
+// the caller's live membership in the database: a member removed by webhook
+// loses access at once, not when the token expires.
+func (h *Handlers) scopeOf(c echo.Context) (scope, error) {
+	a := auth.From(c.Request().Context())
+	row, err := store.New(h.Pool).AdminOrgScope(c.Request().Context(), store.AdminOrgScopeParams{
+		OrgClerkID: a.OrgID, CallerClerkID: a.UserID,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return scope{}, apperr.New(apperr.NotFound, "Organisation not found (it may not be synced yet)")
+	}
+	if err != nil {
+		return scope{}, err
+	}
+	if row.CallerRole != RoleAdmin {
+		return scope{}, apperr.New(apperr.Forbidden, MsgAdminsOnly)
+	}
+	return scope{AdminOrgScopeRow: row, auth: a}, nil
+}
+
+// frame is what every admin screen shows around its content.
+func (s scope) frame(c echo.Context, tab pages.AdminTab) pages.AdminFrame {
+	return pages.AdminFrame{OrgName: s.Name, Tab: tab, CSRF: csrfToken(c)}
+}
+
+func csrfToken(c echo.Context) string {
+	tok, _ := c.Get(render.CSRFContextKey).(string)
+	return tok
+}
+
+// record writes an admin action to the audit log. A failure is logged, not returned: the
+// change has already been made in Clerk and must not be reported as failed.
+func (h *Handlers) record(c echo.Context, s scope, action, target string, details map[string]any) {
+	b, err := json.Marshal(details)
+	if err != nil || details == nil {
+		b = []byte("{}")
+	}
+	var imp string
+	if s.auth.Actor != nil {
+		imp = s.auth.Actor.Subject
+	}
+	orgID := s.ID
+	if err := store.New(h.Pool).AdminInsertAudit(c.Request().Context(), store.AdminInsertAuditParams{
+		OrgID: &orgID, Actor: s.auth.UserID, Impersonator: imp, Action: action, Target: target, Details: b,
+	}); err != nil {
+		h.Logger.ErrorContext(c.Request().Context(), "audit log write failed", "action", action, "err", err)
+	}
+}
+
+// done is Done with the admin's renderer.
+func (h *Handlers) done(c echo.Context, back, flash string, fragment func() error) error {
+	return Done(c, h.Render, back, flash, fragment)
+}
+
+// Done answers a successful action: htmx gets the fragment that changed,
+// a plain form post a flash and a 303 back to the screen. The operator
+// console answers its actions the same way.
+func Done(c echo.Context, r *render.Renderer, back, flash string, fragment func() error) error {
+	if web.IsHTMX(c) {
+		return fragment()
+	}
+	if err := r.Sessions.AddFlash(c, appsession.FlashSuccess, flash); err != nil {
+		slog.WarnContext(c.Request().Context(), "flash not saved", "err", err)
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// clerkError turns a Backend API refusal into a public message (Clerk's own
+// text is written for end users); anything else stays internal.
+func clerkError(err error, fallback string) error {
+	var ae *clerk.APIErrorResponse
+	if !errors.As(err, &ae) {
+		return apperr.Wrap(apperr.Unavailable, "Clerk could not be reached; nothing was changed", err)
+	}
+	msg := fallback
+	if len(ae.Errors) > 0 {
+		if msg = ae.Errors[0].LongMessage; msg == "" {
+			msg = ae.Errors[0].Message
+		}
+	}
+	switch {
+	case ae.HTTPStatusCode == http.StatusNotFound:
+		return apperr.Wrap(apperr.NotFound, msg, err)
+	case ae.HTTPStatusCode == http.StatusTooManyRequests:
+		return apperr.Wrap(apperr.RateLimited, "Clerk is rate limiting requests; try again shortly", err)
+	case ae.HTTPStatusCode >= 400 && ae.HTTPStatusCode < 500:
+		return apperr.Wrap(apperr.Invalid, msg, err)
+	}
+	return apperr.Wrap(apperr.Unavailable, "Clerk could not complete the request; nothing was changed", err)
+}
+
+// pageParam is the 1-based page of the request, and its offset.
+func pageParam(c echo.Context) (page int, offset int32) {
+	page, _ = strconv.Atoi(c.QueryParam("page"))
+	page = max(1, min(page, 10000))
+	return page, int32((page - 1) * pageSize)
+}
+
+// pager builds the pager of a list with total rows.
+func pager(page int, total int64, base, sel string) pages.Pager {
+	pagesN := int((total + pageSize - 1) / pageSize)
+	return pages.Pager{Page: page, Pages: max(pagesN, 1), Total: total, Base: base, Select: sel}
+}
+
+// LikePattern escapes LIKE wildcards so a search matches literally; the
+// queries use ESCAPE '\'. The operator console uses it too.
+func LikePattern(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:100])
+	}
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// tries reads the poll counter of a pending element and says whether to
+// keep polling.
+func tries(c echo.Context) (next int, keepPolling bool) {
+	n, _ := strconv.Atoi(c.QueryParam("try"))
+	return n + 1, n+1 < pages.MaxPendingTries
+}
+
+func displayName(first, last, email string) string {
+	if n := strings.TrimSpace(first + " " + last); n != "" {
+		return n
+	}
+	return email
+}

@@ -1,0 +1,129 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/organizationinvitation"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/routes"
+	"github.com/saasstarter/saas/views/pages"
+)
+
+func (h *Handlers) invitations(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderInvitations(c, s, c.QueryParam("expect"), "")
+}
+
+// renderInvitations renders the screen. expect is an invitation sent to
+// Clerk whose webhook may not have landed: until the database has it, the
+// list shows it as pending and polls.
+func (h *Handlers) renderInvitations(c echo.Context, s scope, expect, notice string) error {
+	ctx := c.Request().Context()
+	db := store.New(h.Pool)
+	rows, err := db.AdminListInvitations(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	p := pages.InvitationsPage{Frame: s.frame(c, pages.TabInvitations), Notice: notice}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, pages.InvitationRow{ID: r.ClerkID, Email: r.Email, Role: r.Role, SentAt: r.ClerkCreatedAt.Time})
+	}
+	if expect != "" {
+		_, err := db.AdminGetInvitation(ctx, store.AdminGetInvitationParams{OrgID: s.ID, ClerkID: expect})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			p.Expecting = &pages.Pending{Label: "new invitation"}
+			if n, ok := tries(c); ok {
+				p.Expecting.PollURL = routes.AdminInvitations + "?expect=" + url.QueryEscape(expect) + "&try=" + strconv.Itoa(n)
+			}
+		case err != nil:
+			return err
+		}
+	}
+	return h.Render.Page(c, http.StatusOK, "Invitations", pages.AdminInvitations(p))
+}
+
+func (h *Handlers) invite(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	email, role := strings.TrimSpace(c.FormValue("email")), c.FormValue("role")
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return apperr.New(apperr.Invalid, "Enter a valid email address")
+	}
+	if !slices.ContainsFunc(pages.Roles, func(o pages.RoleOption) bool { return o.Key == role }) {
+		return apperr.New(apperr.Invalid, "Choose a role from the list")
+	}
+	inv, err := organizationinvitation.NewClient(h.Clerk).Create(c.Request().Context(), &organizationinvitation.CreateParams{
+		OrganizationID: s.ClerkID, EmailAddress: clerk.String(email), Role: clerk.String(role),
+		InviterUserID: clerk.String(s.auth.UserID),
+	})
+	if err != nil {
+		return clerkError(err, "Could not send the invitation")
+	}
+	h.record(c, s, "invitation.created", inv.ID, map[string]any{"email": email, "role": role})
+	notice := "Invitation sent to " + email + " as " + pages.RoleLabel(role) + "."
+	return h.done(c, routes.AdminInvitations, notice, func() error {
+		return h.renderInvitations(c, s, inv.ID, notice)
+	})
+}
+
+// invitationRow re-renders one invitation while its revocation is pending;
+// it disappears once the database no longer has it pending.
+func (h *Handlers) invitationRow(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderInvitation(c, s, c.Param("id"), false)
+}
+
+func (h *Handlers) renderInvitation(c echo.Context, s scope, id string, focus bool) error {
+	r, err := store.New(h.Pool).AdminGetInvitation(c.Request().Context(), store.AdminGetInvitationParams{OrgID: s.ID, ClerkID: id})
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && r.Status != "pending" {
+		return c.HTML(http.StatusOK, "")
+	}
+	if err != nil {
+		return err
+	}
+	row := pages.InvitationRow{ID: r.ClerkID, Email: r.Email, Role: r.Role, SentAt: r.ClerkCreatedAt.Time, Focus: focus,
+		Pending: &pages.Pending{Label: "revocation"}}
+	if n, ok := tries(c); ok {
+		row.Pending.PollURL = pages.Fill(routes.AdminInvitation, id) + "?try=" + strconv.Itoa(n)
+	}
+	return render.Component(c, http.StatusOK, pages.AdminInvitationRow(row, csrfToken(c)))
+}
+
+func (h *Handlers) revoke(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	inv, err := organizationinvitation.NewClient(h.Clerk).Revoke(c.Request().Context(), &organizationinvitation.RevokeParams{
+		OrganizationID: s.ClerkID, ID: id, RequestingUserID: clerk.String(s.auth.UserID),
+	})
+	if err != nil {
+		return clerkError(err, "Could not revoke the invitation")
+	}
+	h.record(c, s, "invitation.revoked", id, map[string]any{"email": inv.EmailAddress})
+	return h.done(c, routes.AdminInvitations, "Invitation to "+inv.EmailAddress+" revoked.", func() error {
+		return h.renderInvitation(c, s, id, true)
+	})
+}

@@ -1,0 +1,184 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/routes"
+	"github.com/saasstarter/saas/views/pages"
+)
+
+// expectRemoved is the expectation of a member row whose removal is pending.
+const expectRemoved = "removed"
+
+// MsgLastAdmin refuses a change that would leave the organisation without
+// an admin: nobody could manage it any more.
+const MsgLastAdmin = "An organisation needs at least one admin: make someone else an admin first"
+
+func (h *Handlers) members(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	q := c.QueryParam("q")
+	page, offset := pageParam(c)
+	db := store.New(h.Pool)
+	rows, err := db.AdminListMembers(ctx, store.AdminListMembersParams{
+		OrgID: s.ID, Search: LikePattern(q), MaxRows: pageSize, SkipRows: offset,
+	})
+	if err != nil {
+		return err
+	}
+	total, err := db.AdminCountMembers(ctx, store.AdminCountMembersParams{OrgID: s.ID, Search: LikePattern(q)})
+	if err != nil {
+		return err
+	}
+	p := pages.MembersPage{
+		Frame: s.frame(c, pages.TabMembers),
+		Query: q,
+		Pager: pager(page, total, routes.AdminMembers+"?q="+url.QueryEscape(q), "#members-results"),
+	}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, memberRow(s, store.AdminGetMemberRow(r)))
+	}
+	return h.Render.Page(c, http.StatusOK, "Members", pages.AdminMembers(p))
+}
+
+func memberRow(s scope, r store.AdminGetMemberRow) pages.MemberRow {
+	return pages.MemberRow{
+		UserID: r.UserID, Name: displayName(r.FirstName, r.LastName, r.Email), Email: r.Email, Role: r.Role,
+		JoinedAt: r.JoinedAt.Time, Self: r.UserID == s.auth.UserID,
+	}
+}
+
+// memberRow re-renders one member row. With ?expect= it is the poll of a
+// pending change: the row stays pending until the database shows the
+// expected role (or the member gone), and disappears once a removal landed.
+func (h *Handlers) memberRow(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderMember(c, s, c.Param("user_id"), c.QueryParam("expect"), false)
+}
+
+func (h *Handlers) renderMember(c echo.Context, s scope, userID, expect string, focus bool) error {
+	r, err := store.New(h.Pool).AdminGetMember(c.Request().Context(), store.AdminGetMemberParams{OrgID: s.ID, UserClerkID: userID})
+	gone := errors.Is(err, pgx.ErrNoRows)
+	if err != nil && !gone {
+		return err
+	}
+	switch {
+	case gone && expect == "":
+		return apperr.New(apperr.NotFound, "Member not found")
+	case gone:
+		// The removal landed (or the member left): the row goes away.
+		return c.HTML(http.StatusOK, "")
+	}
+	row := memberRow(s, r)
+	row.Focus = focus
+	if expect != "" && expect != r.Role {
+		label := pages.RoleLabel(expect)
+		if expect == expectRemoved {
+			label = "Removal"
+		}
+		row.Pending = &pages.Pending{Label: label}
+		if n, ok := tries(c); ok {
+			row.Pending.PollURL = pages.Fill(routes.AdminMember, userID) + "?expect=" + url.QueryEscape(expect) + "&try=" + strconv.Itoa(n)
+		}
+	}
+	return render.Component(c, http.StatusOK, pages.AdminMemberRow(row, csrfToken(c)))
+}
+
+// clerkMember is the membership as Clerk has it now, and how many admins the
+// organisation has: the last-admin rule is checked against Clerk, not the
+// database, which may lag behind by a webhook.
+func (h *Handlers) clerkMember(c echo.Context, s scope, userID string) (role string, admins int64, err error) {
+	ctx := c.Request().Context()
+	client := organizationmembership.NewClient(h.Clerk)
+	list, err := client.List(ctx, &organizationmembership.ListParams{OrganizationID: s.ClerkID, UserIDs: []string{userID}})
+	if err != nil {
+		return "", 0, clerkError(err, "Could not read the membership")
+	}
+	if len(list.OrganizationMemberships) == 0 {
+		return "", 0, apperr.New(apperr.NotFound, "Member not found")
+	}
+	role = list.OrganizationMemberships[0].Role
+	lp := &organizationmembership.ListParams{OrganizationID: s.ClerkID, Roles: []string{RoleAdmin}}
+	lp.Limit = clerk.Int64(1)
+	adminList, err := client.List(ctx, lp)
+	if err != nil {
+		return "", 0, clerkError(err, "Could not read the organisation's admins")
+	}
+	return role, adminList.TotalCount, nil
+}
+
+func (h *Handlers) changeRole(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	userID, role := c.Param("user_id"), c.FormValue("role")
+	if !slices.ContainsFunc(pages.Roles, func(o pages.RoleOption) bool { return o.Key == role }) {
+		return apperr.New(apperr.Invalid, "Choose a role from the list")
+	}
+	current, admins, err := h.clerkMember(c, s, userID)
+	if err != nil {
+		return err
+	}
+	if current == role {
+		return h.done(c, routes.AdminMembers, "Nothing to change: the role is already "+pages.RoleLabel(role), func() error {
+			return h.renderMember(c, s, userID, "", true)
+		})
+	}
+	if current == RoleAdmin && admins <= 1 {
+		return apperr.New(apperr.Conflict, MsgLastAdmin)
+	}
+	_, err = organizationmembership.NewClient(h.Clerk).Update(c.Request().Context(), &organizationmembership.UpdateParams{
+		OrganizationID: s.ClerkID, UserID: userID, Role: clerk.String(role),
+	})
+	if err != nil {
+		return clerkError(err, "Could not change the role")
+	}
+	h.record(c, s, "member.role_changed", userID, map[string]any{"from": current, "to": role})
+	return h.done(c, routes.AdminMembers, "Role change to "+pages.RoleLabel(role)+" sent to Clerk; it shows here once its webhook arrives.", func() error {
+		return h.renderMember(c, s, userID, role, true)
+	})
+}
+
+func (h *Handlers) removeMember(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	userID := c.Param("user_id")
+	current, admins, err := h.clerkMember(c, s, userID)
+	if err != nil {
+		return err
+	}
+	if current == RoleAdmin && admins <= 1 {
+		return apperr.New(apperr.Conflict, MsgLastAdmin)
+	}
+	_, err = organizationmembership.NewClient(h.Clerk).Delete(c.Request().Context(), &organizationmembership.DeleteParams{
+		OrganizationID: s.ClerkID, UserID: userID,
+	})
+	if err != nil {
+		return clerkError(err, "Could not remove the member")
+	}
+	h.record(c, s, "member.removed", userID, map[string]any{"role": current})
+	return h.done(c, routes.AdminMembers, "Removal sent to Clerk; the member disappears here once its webhook arrives.", func() error {
+		return h.renderMember(c, s, userID, expectRemoved, true)
+	})
+}

@@ -1,0 +1,196 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/routes"
+	"github.com/saasstarter/saas/views/pages"
+)
+
+// EventTypes are the Clerk event types the filters offer: the ones the sync
+// handles (CONTRACT.md, Webhooks).
+var EventTypes = []string{
+	"user.created", "user.updated", "user.deleted",
+	"organization.created", "organization.updated", "organization.deleted",
+	"organizationMembership.created", "organizationMembership.updated", "organizationMembership.deleted",
+	"organizationInvitation.created", "organizationInvitation.accepted", "organizationInvitation.revoked",
+	"session.created", "session.ended", "session.removed", "session.revoked",
+}
+
+// Statuses are the delivery outcomes the filters offer.
+var Statuses = []string{
+	string(clerksync.StatusApplied), string(clerksync.StatusFailed), string(clerksync.StatusIgnored),
+	string(clerksync.StatusStale), string(clerksync.StatusDuplicate),
+}
+
+// DeliveryLog reads a filtered page of the delivery log (type, status and
+// page from the query string) for base, the log's URL. orgID limits it to
+// one organisation; operators pass "" for every delivery.
+func DeliveryLog(c echo.Context, syncer *clerksync.Syncer, base, orgID string) (pages.DeliveryLog, error) {
+	typ, status := c.QueryParam("type"), c.QueryParam("status")
+	if status != "" && !slices.Contains(Statuses, status) {
+		return pages.DeliveryLog{}, apperr.New(apperr.Invalid, "Unknown status")
+	}
+	page, offset := pageParam(c)
+	res, err := syncer.ListDeliveries(c.Request().Context(), clerksync.DeliveryFilter{
+		OrganizationID: orgID, Type: typ, Status: clerksync.Status(status), Limit: pageSize, Offset: offset,
+	})
+	if err != nil {
+		return pages.DeliveryLog{}, err
+	}
+	types := EventTypes
+	if typ != "" && !slices.Contains(types, typ) {
+		types = append(slices.Clone(types), typ)
+	}
+	l := pages.DeliveryLog{
+		Base: base, CSRF: csrfToken(c), Type: typ, Status: status, Types: types, Statuses: Statuses,
+		Pager:   pager(page, res.Total, base+"?type="+url.QueryEscape(typ)+"&status="+url.QueryEscape(status), "#deliveries"),
+		ShowOrg: orgID == "",
+	}
+	for _, d := range res.Deliveries {
+		l.Rows = append(l.Rows, DeliveryRow(d))
+	}
+	return l, nil
+}
+
+// DeliveryRow is the table row of a delivery.
+func DeliveryRow(d clerksync.Delivery) pages.DeliveryRow {
+	return pages.DeliveryRow{
+		ID: d.ID, ReceivedAt: d.ReceivedAt, Type: d.Type, ObjectID: d.ObjectID, OrgID: d.OrganizationID,
+		Status: string(d.Status), Error: d.Error, Attempts: d.Attempts,
+	}
+}
+
+// DeliveryDetail is the detail view of a delivery, its payload indented.
+func DeliveryDetail(c echo.Context, d clerksync.Delivery, base string) pages.DeliveryDetail {
+	var pretty bytes.Buffer
+	payload := string(d.Payload)
+	if json.Indent(&pretty, d.Payload, "", "  ") == nil {
+		payload = pretty.String()
+	}
+	id := strconv.FormatInt(d.ID, 10)
+	return pages.DeliveryDetail{
+		Row: DeliveryRow(d), Payload: payload, Back: base, CSRF: csrfToken(c),
+		Replay: base + "/" + id + "/replay", EventAt: d.EventAt, SvixID: d.SvixID,
+	}
+}
+
+// ReplayResponse answers a replay: htmx gets the delivery's row in its new
+// state, a form post a flash and a 303 back to the log.
+func ReplayResponse(c echo.Context, r *render.Renderer, syncer *clerksync.Syncer, base string, d clerksync.Delivery, res clerksync.Result) error {
+	msg := "Delivery " + strconv.FormatInt(d.ID, 10) + " replayed: " + string(res.Status) + "."
+	return Done(c, r, base, msg, func() error {
+		fresh, err := syncer.Delivery(c.Request().Context(), d.ID)
+		if err != nil {
+			return err
+		}
+		row := DeliveryRow(fresh)
+		row.Replayed = string(res.Status)
+		return render.Component(c, http.StatusOK, pages.DeliveryRowView(base, csrfToken(c), base != routes.AdminWebhooks, row))
+	})
+}
+
+// DeliveryID parses the :id of a delivery route.
+func DeliveryID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "Delivery not found")
+	}
+	return id, nil
+}
+
+// orgDelivery loads a delivery of the caller's organisation; another
+// organisation's delivery is "not found", never "forbidden".
+func (h *Handlers) orgDelivery(c echo.Context, s scope) (clerksync.Delivery, error) {
+	id, err := DeliveryID(c)
+	if err != nil {
+		return clerksync.Delivery{}, err
+	}
+	d, err := h.Syncer.Delivery(c.Request().Context(), id)
+	if err != nil {
+		return clerksync.Delivery{}, err
+	}
+	if d.OrganizationID != s.ClerkID {
+		return clerksync.Delivery{}, apperr.New(apperr.NotFound, "Delivery not found")
+	}
+	return d, nil
+}
+
+func (h *Handlers) webhooks(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	l, err := DeliveryLog(c, h.Syncer, routes.AdminWebhooks, s.ClerkID)
+	if err != nil {
+		return err
+	}
+	return h.Render.Page(c, http.StatusOK, "Webhook log", pages.AdminWebhooks(s.frame(c, pages.TabWebhooks), l))
+}
+
+func (h *Handlers) webhook(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	d, err := h.orgDelivery(c, s)
+	if err != nil {
+		return err
+	}
+	return h.Render.Page(c, http.StatusOK, "Webhook delivery", pages.AdminWebhook(s.frame(c, pages.TabWebhooks), DeliveryDetail(c, d, routes.AdminWebhooks)))
+}
+
+func (h *Handlers) replay(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	d, err := h.orgDelivery(c, s)
+	if err != nil {
+		return err
+	}
+	res, err := h.Syncer.Replay(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	h.record(c, s, "webhook.replayed", d.SvixID, map[string]any{"type": d.Type, "status": string(res.Status)})
+	return ReplayResponse(c, h.Render, h.Syncer, routes.AdminWebhooks, d, res)
+}
+
+func (h *Handlers) audit(c echo.Context) error {
+	s, err := h.scopeOf(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	page, offset := pageParam(c)
+	orgID := s.ID
+	db := store.New(h.Pool)
+	rows, err := db.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &orgID, MaxRows: pageSize, SkipRows: offset})
+	if err != nil {
+		return err
+	}
+	total, err := db.AdminCountAudit(ctx, &orgID)
+	if err != nil {
+		return err
+	}
+	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: pager(page, total, routes.AdminAudit, "#audit-results")}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, pages.AuditRow{
+			When: r.CreatedAt.Time, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,
+			Action: r.Action, Target: r.Target, Details: string(r.Details),
+		})
+	}
+	return h.Render.Page(c, http.StatusOK, "Audit log", pages.AdminAudit(p))
+}

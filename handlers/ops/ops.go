@@ -1,0 +1,185 @@
+// Package ops serves the operator console under /ops: sync health, the
+// reconcile trigger, a directory of users and organisations, and every
+// organisation's webhook deliveries with replay.
+//
+// Operators are the people who run this deployment, not customers. They are
+// identified by the custom session claim "operator", which the session-token
+// template maps from the user's public metadata:
+//
+//	{"operator": "{{user.public_metadata.operator}}"}
+//
+// and which is set on a user with PATCH /v1/users/{id}/metadata
+// {"public_metadata": {"operator": true}}. Like every other check it reads
+// the claim (auth.Auth.Operator), never the database.
+package ops
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/handlers/admin"
+	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/routes"
+	"github.com/saasstarter/saas/views/pages"
+)
+
+// MsgOperatorsOnly is the 403 message for signed-in non-operators.
+const MsgOperatorsOnly = "Only operators of this deployment can open the operator console"
+
+// directoryLimit caps each directory table: it is a search, not a listing.
+const directoryLimit = 25
+
+// Handlers serves the operator console.
+type Handlers struct {
+	Render *render.Renderer
+	Pool   *pgxpool.Pool
+	Syncer *clerksync.Syncer
+	// Backend is where reconcile reads Clerk's state from.
+	Backend clerksync.Backend
+}
+
+// Routes registers the console, all behind RequireOperator.
+func (h *Handlers) Routes(e *echo.Echo) {
+	g := e.Group(routes.Ops, RequireOperator(), admin.Private)
+	g.GET("", h.overview)
+	g.POST(strings.TrimPrefix(routes.OpsReconcile, routes.Ops), h.reconcile)
+	g.GET(strings.TrimPrefix(routes.OpsWebhooks, routes.Ops), h.webhooks)
+	g.GET(strings.TrimPrefix(routes.OpsWebhook, routes.Ops), h.webhook)
+	g.POST(strings.TrimPrefix(routes.OpsReplay, routes.Ops), h.replay)
+}
+
+// RequireOperator lets only operators through: signed-out callers are
+// answered like the route policy does, everyone else gets a 403.
+func RequireOperator() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			a := auth.From(c.Request().Context())
+			if !a.SignedIn() {
+				return auth.Unauthenticated(c)
+			}
+			if !a.Operator {
+				return apperr.New(apperr.Forbidden, MsgOperatorsOnly)
+			}
+			return next(c)
+		}
+	}
+}
+
+func csrfToken(c echo.Context) string {
+	tok, _ := c.Get(render.CSRFContextKey).(string)
+	return tok
+}
+
+func (h *Handlers) overview(c echo.Context) error {
+	p, err := h.page(c)
+	if err != nil {
+		return err
+	}
+	return h.Render.Page(c, http.StatusOK, "Operator console", pages.Ops(p))
+}
+
+// page reads the overview: health and the directory for ?q=.
+func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
+	ctx := c.Request().Context()
+	db := store.New(h.Pool)
+	hr, err := db.OpsSyncHealth(ctx)
+	if err != nil {
+		return pages.OpsPage{}, err
+	}
+	p := pages.OpsPage{CSRF: csrfToken(c), Health: pages.SyncHealth{
+		DeliveriesLastHour: hr.DeliveriesLastHour, FailedLastHour: hr.FailedLastHour, FailedTotal: hr.FailedTotal,
+		MaxLag: seconds(hr.MaxLagSeconds), AvgLag: seconds(hr.AvgLagSeconds),
+	}}
+	if hr.LastReceivedAt.Valid && hr.LastReceivedAt.Time.Unix() > 0 {
+		p.Health.LastReceived = hr.LastReceivedAt.Time
+	}
+	q := c.QueryParam("q")
+	search := admin.LikePattern(q)
+	p.Directory.Query = q
+	users, err := db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{Search: search, MaxRows: directoryLimit})
+	if err != nil {
+		return pages.OpsPage{}, err
+	}
+	for _, u := range users {
+		name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+		p.Directory.Users = append(p.Directory.Users, pages.DirectoryUser{
+			ID: u.ClerkID, Name: name, Email: u.Email, Orgs: u.Orgs, Operator: u.Operator, Stub: u.Stub,
+			Deleted: u.DeletedAt.Valid, CreatedAt: u.ClerkCreatedAt.Time,
+		})
+	}
+	orgs, err := db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{Search: search, MaxRows: directoryLimit})
+	if err != nil {
+		return pages.OpsPage{}, err
+	}
+	for _, o := range orgs {
+		p.Directory.Orgs = append(p.Directory.Orgs, pages.DirectoryOrg{
+			ID: o.ClerkID, Name: o.Name, Slug: o.Slug, Plan: o.Plan, Members: o.Members, Stub: o.Stub,
+			Deleted: o.DeletedAt.Valid, CreatedAt: o.ClerkCreatedAt.Time,
+		})
+	}
+	return p, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func (h *Handlers) reconcile(c echo.Context) error {
+	started := time.Now()
+	rep, err := clerksync.Reconcile(c.Request().Context(), h.Pool, h.Backend)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "Reconcile failed: Clerk or the database did not answer; nothing was left half-done", err)
+	}
+	counts := func(x clerksync.Counts) pages.ReconcileCounts {
+		return pages.ReconcileCounts{Created: x.Created, Updated: x.Updated, Deleted: x.Deleted}
+	}
+	res := &pages.ReconcileResult{
+		Users: counts(rep.Users), Organizations: counts(rep.Organizations), Memberships: counts(rep.Memberships),
+		Took: time.Since(started), Focus: true,
+	}
+	return admin.Done(c, h.Render, routes.Ops, "Reconcile finished: "+rep.String()+".", func() error {
+		return render.Component(c, http.StatusOK, pages.ReconcileResultView(res))
+	})
+}
+
+func (h *Handlers) webhooks(c echo.Context) error {
+	l, err := admin.DeliveryLog(c, h.Syncer, routes.OpsWebhooks, "")
+	if err != nil {
+		return err
+	}
+	return h.Render.Page(c, http.StatusOK, "Webhook deliveries", pages.OpsWebhooks(l))
+}
+
+func (h *Handlers) delivery(c echo.Context) (clerksync.Delivery, error) {
+	id, err := admin.DeliveryID(c)
+	if err != nil {
+		return clerksync.Delivery{}, err
+	}
+	return h.Syncer.Delivery(c.Request().Context(), id)
+}
+
+func (h *Handlers) webhook(c echo.Context) error {
+	d, err := h.delivery(c)
+	if err != nil {
+		return err
+	}
+	return h.Render.Page(c, http.StatusOK, "Webhook delivery", pages.OpsWebhook(admin.DeliveryDetail(c, d, routes.OpsWebhooks)))
+}
+
+func (h *Handlers) replay(c echo.Context) error {
+	d, err := h.delivery(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.Syncer.Replay(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	return admin.ReplayResponse(c, h.Render, h.Syncer, routes.OpsWebhooks, d, res)
+}

@@ -1,0 +1,217 @@
+package pages
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AdminTab names a tab of the admin screens.
+type AdminTab string
+
+// The admin tabs, in navigation order.
+const (
+	TabMembers     AdminTab = "members"
+	TabInvitations AdminTab = "invitations"
+	TabSettings    AdminTab = "settings"
+	TabWebhooks    AdminTab = "webhooks"
+	TabAudit       AdminTab = "audit"
+)
+
+// MaxPendingTries bounds how long a pending row polls (once a second)
+// before it asks the user to refresh instead: a webhook that has not landed
+// in that time is late enough to look at in the webhook log.
+const MaxPendingTries = 30
+
+// AdminFrame is what every admin screen shows around its content.
+type AdminFrame struct {
+	OrgName string
+	Tab     AdminTab
+	// CSRF goes into a hidden _csrf field of every form, for the no-JS path
+	// (htmx sends the X-CSRF-Token header from the body's hx-headers).
+	CSRF string
+}
+
+// Pager is a page position in a paginated list.
+type Pager struct {
+	// Page is 1-based.
+	Page, Pages int
+	Total       int64
+	// Base is the list URL with its filters, without page.
+	Base string
+	// Select is the element htmx swaps when following a page link.
+	Select string
+}
+
+// PageURL is Base with page=n added.
+func (p Pager) PageURL(n int) string {
+	sep := "?"
+	if strings.Contains(p.Base, "?") {
+		sep = "&"
+	}
+	return p.Base + sep + "page=" + strconv.Itoa(n)
+}
+
+// RoleOption is a role an admin can give.
+type RoleOption struct {
+	Key, Label string
+}
+
+// Roles are the organisation roles the admin screens offer: Clerk's two
+// default roles.
+var Roles = []RoleOption{{"org:member", "Member"}, {"org:admin", "Admin"}}
+
+// RoleLabel is the display name of a role key.
+func RoleLabel(key string) string {
+	for _, r := range Roles {
+		if r.Key == key {
+			return r.Label
+		}
+	}
+	return strings.TrimPrefix(key, "org:")
+}
+
+// Pending describes a change sent to Clerk whose webhook has not landed yet.
+type Pending struct {
+	// What is shown, e.g. "Admin" or "Removal".
+	Label string
+	// PollURL re-fetches the element; empty when polling gave up.
+	PollURL string
+}
+
+// MemberRow is one member in the members table.
+type MemberRow struct {
+	UserID, Name, Email, Role string
+	JoinedAt                  time.Time
+	// Self marks the caller's own row.
+	Self    bool
+	Pending *Pending
+	// Focus moves keyboard focus to the row's status after an action.
+	Focus bool
+}
+
+// MembersPage is the members screen.
+type MembersPage struct {
+	Frame AdminFrame
+	Query string
+	Rows  []MemberRow
+	Pager Pager
+}
+
+// InvitationRow is one pending invitation.
+type InvitationRow struct {
+	ID, Email, Role string
+	SentAt          time.Time
+	Pending         *Pending
+	Focus           bool
+}
+
+// InvitationsPage is the invitations screen.
+type InvitationsPage struct {
+	Frame AdminFrame
+	Rows  []InvitationRow
+	// Expecting is a just-created invitation that is not in the database
+	// yet; the list polls until it is.
+	Expecting *Pending
+	// Notice confirms the last action, and takes focus.
+	Notice string
+}
+
+// SettingsForm is the organisation settings form's values.
+type SettingsForm struct {
+	Name, Slug, LogoURL, Plan string
+	Features                  []string
+}
+
+// HasFeature reports whether f is checked.
+func (f SettingsForm) HasFeature(name string) bool {
+	for _, x := range f.Features {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// SettingsPage is the settings screen.
+type SettingsPage struct {
+	Frame    AdminFrame
+	Form     SettingsForm
+	Plans    []string
+	Features []string
+	Status   SettingsStatus
+}
+
+// SettingsStatus is the save state shown beside the form.
+type SettingsStatus struct {
+	// State is "", "pending", "saved" or "late".
+	State string
+	// PollURL re-fetches the status while pending.
+	PollURL string
+	Focus   bool
+}
+
+// DeliveryRow is one webhook delivery in a log table.
+type DeliveryRow struct {
+	ID                                   int64
+	ReceivedAt                           time.Time
+	Type, ObjectID, OrgID, Status, Error string
+	Attempts                             int32
+	// Replayed is the outcome of a replay just done, focused and announced.
+	Replayed string
+}
+
+// DeliveryLog is a filtered, paginated webhook log: the admin's (one org)
+// or the operator's (every org).
+type DeliveryLog struct {
+	// Base is the log's URL (routes.AdminWebhooks or routes.OpsWebhooks);
+	// detail and replay URLs are built below it.
+	Base     string
+	CSRF     string
+	Type     string
+	Status   string
+	Types    []string
+	Statuses []string
+	Rows     []DeliveryRow
+	Pager    Pager
+	// ShowOrg adds the organisation column (operators).
+	ShowOrg bool
+}
+
+// DeliveryDetail is one delivery with its payload.
+type DeliveryDetail struct {
+	Row     DeliveryRow
+	Payload string
+	Back    string
+	CSRF    string
+	Replay  string
+	EventAt *time.Time
+	SvixID  string
+}
+
+// AuditRow is one audit log entry.
+type AuditRow struct {
+	When                                                    time.Time
+	Actor, ActorName, Impersonator, Action, Target, Details string
+}
+
+// AuditPage is the audit log screen.
+type AuditPage struct {
+	Frame AdminFrame
+	Rows  []AuditRow
+	Pager Pager
+}
+
+// Fill puts values into a route template's :params, in order, escaping
+// each as one path segment: Fill(routes.AdminMember, "user_1").
+func Fill(tmpl string, values ...string) string {
+	parts := strings.Split(tmpl, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") && len(values) > 0 {
+			parts[i] = url.PathEscape(values[0])
+			values = values[1:]
+		}
+	}
+	return strings.Join(parts, "/")
+}

@@ -1,0 +1,56 @@
+package pages
+
+import "time"
+
+// OpsPage is the operator console's overview.
+type OpsPage struct {
+	CSRF      string
+	Health    SyncHealth
+	Reconcile *ReconcileResult
+	Directory Directory
+}
+
+// SyncHealth summarises webhook sync over the last hour.
+type SyncHealth struct {
+	DeliveriesLastHour, FailedLastHour, FailedTotal int64
+	// MaxLag and AvgLag run from Clerk sending an event to the app applying
+	// it; LastReceived is the newest delivery (zero when there is none).
+	MaxLag, AvgLag time.Duration
+	LastReceived   time.Time
+}
+
+// ReconcileResult is what a reconcile run changed.
+type ReconcileResult struct {
+	Users, Organizations, Memberships ReconcileCounts
+	Took                              time.Duration
+	Focus                             bool
+}
+
+// ReconcileCounts are the changes to one kind of object.
+type ReconcileCounts struct {
+	Created, Updated, Deleted int
+}
+
+// Directory is the users and organisations matching a search.
+type Directory struct {
+	Query string
+	Users []DirectoryUser
+	Orgs  []DirectoryOrg
+}
+
+// DirectoryUser is one user in the operator directory.
+type DirectoryUser struct {
+	ID, Name, Email string
+	Orgs            int64
+	Operator, Stub  bool
+	Deleted         bool
+	CreatedAt       time.Time
+}
+
+// DirectoryOrg is one organisation in the operator directory.
+type DirectoryOrg struct {
+	ID, Name, Slug, Plan string
+	Members              int64
+	Stub, Deleted        bool
+	CreatedAt            time.Time
+}
