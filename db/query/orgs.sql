@@ -31,11 +31,16 @@ JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
 WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;
 
 -- name: GetOrgAccess :one
--- Why GetOrgForMember found nothing: the organisation is not synced yet (no
--- row), deleted, or the caller's membership is gone (tombstoned) or not
--- synced yet. Reveals nothing to anyone else: the organisation id comes from
--- a verified token that Clerk issued to a member.
+-- Why a membership-joined query found nothing: the organisation is not
+-- synced yet (no row) or deleted; the caller is a live member (the query
+-- simply matched nothing); the caller's membership is gone (tombstoned, or
+-- the user deleted); or it has not been synced yet. Reveals nothing to
+-- anyone else: the organisation id comes from a verified token that Clerk
+-- issued to a member.
 SELECT (o.deleted_at IS NOT NULL)::boolean AS org_deleted,
+       EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+               WHERE m.organization_id = o.id AND u.clerk_id = sqlc.arg(user_clerk_id)
+                 AND m.deleted_at IS NULL AND u.deleted_at IS NULL)::boolean AS live_member,
        EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                WHERE m.organization_id = o.id AND u.clerk_id = sqlc.arg(user_clerk_id))::boolean AS ever_member
 FROM organizations o

@@ -37,6 +37,9 @@ func (q *Queries) CountOrgAdmins(ctx context.Context, arg CountOrgAdminsParams) 
 const getOrgAccess = `-- name: GetOrgAccess :one
 SELECT (o.deleted_at IS NOT NULL)::boolean AS org_deleted,
        EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+               WHERE m.organization_id = o.id AND u.clerk_id = $1
+                 AND m.deleted_at IS NULL AND u.deleted_at IS NULL)::boolean AS live_member,
+       EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                WHERE m.organization_id = o.id AND u.clerk_id = $1)::boolean AS ever_member
 FROM organizations o
 WHERE o.clerk_id = $2
@@ -49,17 +52,20 @@ type GetOrgAccessParams struct {
 
 type GetOrgAccessRow struct {
 	OrgDeleted bool
+	LiveMember bool
 	EverMember bool
 }
 
-// Why GetOrgForMember found nothing: the organisation is not synced yet (no
-// row), deleted, or the caller's membership is gone (tombstoned) or not
-// synced yet. Reveals nothing to anyone else: the organisation id comes from
-// a verified token that Clerk issued to a member.
+// Why a membership-joined query found nothing: the organisation is not
+// synced yet (no row) or deleted; the caller is a live member (the query
+// simply matched nothing); the caller's membership is gone (tombstoned, or
+// the user deleted); or it has not been synced yet. Reveals nothing to
+// anyone else: the organisation id comes from a verified token that Clerk
+// issued to a member.
 func (q *Queries) GetOrgAccess(ctx context.Context, arg GetOrgAccessParams) (GetOrgAccessRow, error) {
 	row := q.db.QueryRow(ctx, getOrgAccess, arg.UserClerkID, arg.OrgClerkID)
 	var i GetOrgAccessRow
-	err := row.Scan(&i.OrgDeleted, &i.EverMember)
+	err := row.Scan(&i.OrgDeleted, &i.LiveMember, &i.EverMember)
 	return i, err
 }
 

@@ -119,6 +119,13 @@ func (s *Service) List(ctx context.Context, a *auth.Auth, p ListParams) (Page, e
 	if err != nil {
 		return Page{}, err
 	}
+	if len(rows) == 0 && after == 0 {
+		// An empty first page: make sure it is empty because there are no
+		// projects, not because the caller's membership is gone.
+		if err := tenant.Diagnose(ctx, q, a); err != nil {
+			return Page{}, err
+		}
+	}
 	page := Page{Projects: make([]Project, 0, min(len(rows), limit))}
 	for i, r := range rows {
 		if i == limit {
@@ -155,7 +162,10 @@ func (s *Service) Create(ctx context.Context, a *auth.Auth, name string) (Projec
 		q := store.New(tx)
 		r, err := q.CreateProject(ctx, store.CreateProjectParams{Name: name, UserClerkID: a.UserID, OrgClerkID: a.OrgID})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return tenant.Diagnose(ctx, q, a)
+			if err := tenant.Diagnose(ctx, q, a); err != nil {
+				return err
+			}
+			return apperr.Wrap(apperr.NotFound, tenant.MsgOrgNotFound, tenant.ErrNotSynced)
 		}
 		if err != nil {
 			return err

@@ -22,8 +22,9 @@ import (
 // Limits bound what one request may cost.
 const (
 	// BodyLimit caps request bodies; the webhook route applies the same cap
-	// itself because it reads the raw body before anything else.
-	BodyLimit = "1M"
+	// itself because it reads the raw body before anything else. "MiB":
+	// Echo's "1M" means 1,000,000 bytes, which undercut the webhook's 1 MiB.
+	BodyLimit = "1MiB"
 	// RequestTimeout is the deadline of a handler's context: database calls
 	// made with it are cancelled when it passes.
 	RequestTimeout = 20 * time.Second

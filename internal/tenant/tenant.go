@@ -57,7 +57,12 @@ func Load(ctx context.Context, q *store.Queries, a *auth.Auth) (Org, error) {
 	}
 	row, err := q.GetOrgForMember(ctx, store.GetOrgForMemberParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Org{}, Diagnose(ctx, q, a)
+		if err := Diagnose(ctx, q, a); err != nil {
+			return Org{}, err
+		}
+		// Became a member between the two queries: rare enough to ask the
+		// caller to try again rather than query once more.
+		return Org{}, apperr.Wrap(apperr.NotFound, MsgOrgNotFound, ErrNotSynced)
 	}
 	if err != nil {
 		return Org{}, err
@@ -70,8 +75,9 @@ func Load(ctx context.Context, q *store.Queries, a *auth.Auth) (Org, error) {
 }
 
 // Diagnose explains why a membership-joined query of the active
-// organisation found nothing, as the error Load documents. Call it only
-// after such a query came back empty; it runs one more query.
+// organisation found nothing, as the error Load documents, or returns nil
+// when the caller is a live member (the query just matched no row). Call it
+// only after such a query came back empty; it runs one more query.
 func Diagnose(ctx context.Context, q *store.Queries, a *auth.Auth) error {
 	access, err := q.GetOrgAccess(ctx, store.GetOrgAccessParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID})
 	switch {
@@ -81,6 +87,8 @@ func Diagnose(ctx context.Context, q *store.Queries, a *auth.Auth) error {
 		return err
 	case access.OrgDeleted:
 		return apperr.New(apperr.NotFound, MsgOrgNotFound)
+	case access.LiveMember:
+		return nil
 	case access.EverMember:
 		// A tombstoned membership: removed (or the user deleted) in Clerk.
 		return apperr.New(apperr.Forbidden, MsgNotMember)
