@@ -2,11 +2,14 @@ package app_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // orgID looks an organisation up by slug through the Backend API.
@@ -128,4 +131,19 @@ func admCSRF(t *testing.T, ta *testApp, page string, h map[string]string) (strin
 	}
 	out["Cookie"] = h["Cookie"] + "; _csrf=" + cookie
 	return tok, out
+}
+
+// admRows parses a response that is table rows (an htmx row swap): HTML
+// parsers drop <tr> outside a table, so it is parsed inside one.
+func admRows(t *testing.T, res *http.Response) *goquery.Document {
+	t.Helper()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<table><tbody>" + string(body) + "</tbody></table>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
