@@ -15,9 +15,12 @@ import (
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/handlers/admin"
+	"github.com/saasstarter/saas/handlers/api"
+	"github.com/saasstarter/saas/handlers/dashboard"
 	"github.com/saasstarter/saas/handlers/health"
 	"github.com/saasstarter/saas/handlers/m2m"
 	"github.com/saasstarter/saas/handlers/ops"
+	"github.com/saasstarter/saas/handlers/orgs"
 	"github.com/saasstarter/saas/handlers/pages"
 	"github.com/saasstarter/saas/handlers/webhooks"
 	"github.com/saasstarter/saas/internal/appsession"
@@ -26,6 +29,8 @@ import (
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/projects"
+	"github.com/saasstarter/saas/internal/ratelimit"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/internal/secure"
@@ -55,6 +60,8 @@ type App struct {
 	render *render.Renderer
 	authn  *auth.Authenticator
 	latest int64
+	// limiter counts /api requests per user or machine in PostgreSQL.
+	limiter *ratelimit.Limiter
 }
 
 // ClerkSettings are the keys and URLs the app uses to talk to Clerk (or the
@@ -85,6 +92,9 @@ type Options struct {
 	// Emulator overrides the emulator's configuration in emulator mode
 	// (BaseURL, Pool, Env and Logger are always filled in from the app).
 	Emulator clerkemu.Config
+	// RateLimit sets the /api rate limit; the zero value is 120 requests a
+	// minute per user or machine.
+	RateLimit ratelimit.Config
 }
 
 // SessionTemplate is the session-token customisation the app expects, set in
@@ -168,6 +178,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 	})
+	a.limiter = ratelimit.New(pool, opt.RateLimit, logger)
 	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
 
 	var mounted http.Handler
@@ -299,4 +310,11 @@ func (a *App) routes(hooks *webhooks.Handler) {
 	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Logger: a.logger}).Routes(e)
 	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
+	// The org-scoped product: organisations, the dashboard and projects
+	// pages, and the JSON API, every /api route rate limited.
+	e.Use(a.limiter.APIMiddleware())
+	projectService := &projects.Service{Pool: a.pool}
+	(&orgs.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Logger: a.logger}).Routes(e)
+	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService}).Routes(e)
+	(&api.Handlers{Pool: a.pool, Projects: projectService, Logger: a.logger}).Routes(e)
 }
