@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/server"
 )
 
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 
 	switch cmd {
 	case "serve":
-		return serve(ctx, cfg, logger)
+		return serve(ctx, cfg, metricsAddr(cfg, getenv), logger)
 	case "migrate":
 		pool, err := openDatabase(ctx, cfg)
 		if err != nil {
@@ -112,7 +114,25 @@ func reconcile(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	return nil
 }
 
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+// metricsAddr is where /metrics is served: METRICS_ADDR, else
+// 127.0.0.1:9090 outside production (loopback, so only the developer's
+// machine sees it). Production has no default: metrics are exposed only on
+// an address set on purpose, on a network the public load balancer does not
+// reach. "off" disables them.
+func metricsAddr(cfg config.Config, getenv config.Getenv) string {
+	switch v := getenv("METRICS_ADDR"); {
+	case v == "off":
+		return ""
+	case v != "":
+		return v
+	case cfg.Production():
+		return ""
+	default:
+		return "127.0.0.1:9090"
+	}
+}
+
+func serve(ctx context.Context, cfg config.Config, metricsAddr string, logger *slog.Logger) error {
 	logger.Info("starting", "config", cfg)
 	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
@@ -132,6 +152,24 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	srv := server.NewHTTPServer(a.Handler, logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String())
+
+	// Metrics have their own listener, so the public one never serves them.
+	// It stops after the app has drained, so the last requests are counted.
+	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMetrics()
+	metricsDone := make(chan error, 1)
+	if metricsAddr == "" {
+		metricsDone <- nil
+	} else {
+		mln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", metricsAddr, err)
+		}
+		msrv := server.NewHTTPServer(a.Metrics.Handler(), logger)
+		go func() { metricsDone <- server.Run(metricsCtx, msrv, mln, 5*time.Second) }()
+		logger.Info("metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
+	}
 	a.Banner(os.Stdout)
 
 	// Background work (the emulator's webhook delivery) stops with the
@@ -143,6 +181,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	stopBackground()
 	if bgErr := <-bgDone; bgErr != nil && err == nil && !errors.Is(bgErr, context.Canceled) {
 		err = bgErr
+	}
+	stopMetrics()
+	if mErr := <-metricsDone; mErr != nil && err == nil {
+		err = mErr
 	}
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ import (
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/projects"
 	"github.com/saasstarter/saas/internal/ratelimit"
 	"github.com/saasstarter/saas/internal/render"
@@ -53,6 +54,9 @@ type App struct {
 	// Clerk is the effective Clerk configuration: the configured keys in
 	// Clerk mode, the emulator's in emulator mode.
 	Clerk ClerkSettings
+	// Metrics are the app's Prometheus metrics; cmd/web serves them on a
+	// private listener (METRICS_ADDR).
+	Metrics *metrics.Metrics
 
 	cfg    config.Config
 	pool   *pgxpool.Pool
@@ -167,6 +171,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		},
 		Identity: identity,
 	}
+	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook})
 	a.Echo = server.NewEcho(server.Config{
 		Logger:       logger,
 		Render:       a.render,
@@ -177,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Policy:       auth.Policy(PublicRoutes),
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
+		Metrics:      a.Metrics.Middleware(),
 	})
 	a.limiter = ratelimit.New(pool, opt.RateLimit, logger)
 	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))

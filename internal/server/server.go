@@ -52,6 +52,10 @@ type Config struct {
 	// CSRFExempt is the one route (method and template) that skips CSRF: the
 	// webhook, which is authenticated by its signature instead.
 	CSRFExempt Route
+	// Metrics, optional, measures every request. It runs just inside
+	// RequestID and outside the access log, which hands errors to the error
+	// handler, so it sees each response's final status.
+	Metrics echo.MiddlewareFunc
 }
 
 // Route is a method and a route template, as Echo reports them in c.Path().
@@ -61,7 +65,7 @@ type Route struct {
 }
 
 // NewEcho returns an Echo instance with the middleware pipeline and no
-// routes: Recover → RequestID → access log → security headers → gzip →
+// routes: Recover → RequestID → metrics → access log → security headers → gzip →
 // body limit → request timeout → authentication → machine authentication →
 // route policy → CSRF.
 func NewEcho(cfg Config) *echo.Echo {
@@ -82,6 +86,9 @@ func NewEcho(cfg Config) *echo.Echo {
 		},
 	}))
 	e.Use(middleware.RequestID())
+	if cfg.Metrics != nil {
+		e.Use(cfg.Metrics)
+	}
 	e.Use(accessLog(cfg.Logger, cfg.LogIdentity))
 	e.Use(secure.Headers(cfg.Secure))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
