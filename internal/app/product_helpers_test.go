@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -111,4 +113,13 @@ func textsOf(doc *goquery.Document, sel string) []string {
 	var out []string
 	doc.Find(sel).Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
 	return out
+}
+
+// sessionTokenNoOrg creates a user with no organisation and returns a
+// session token for them.
+func sessionTokenNoOrg(t *testing.T, ta *testApp) string {
+	t.Helper()
+	email := "loner" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.test"
+	bapi(t, ta.Server, http.MethodPost, "/users", map[string]any{"email_address": []string{email}, "password": "correct-horse-battery", "first_name": "Lone"}, nil)
+	return sessionToken(t, ta.Server, email, "")
 }
