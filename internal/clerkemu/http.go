@@ -32,6 +32,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/v1/m2m_tokens/verify", e.handleVerifyM2MToken)
 
 	mux.HandleFunc("GET "+p+"/.well-known/jwks.json", e.handleJWKS)
+	mux.HandleFunc("GET "+p+"/img/{file}", handleAvatar)
 	e.frontendRoutes(mux)
 	mux.HandleFunc("GET "+p+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "resource_not_found", "not found")

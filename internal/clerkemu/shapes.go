@@ -14,7 +14,10 @@ import (
 func strp(s string) *string { return &s }
 
 // imageURL is a stable placeholder avatar; Clerk always sends an image_url.
-func imageURL(id string) *string { return strp("https://img.clerk.com/emulator/" + id) }
+// imageURL points at a generated avatar the emulator serves itself, on the
+// app's origin: Clerk's image CDN is neither reachable offline nor allowed by
+// the emulator-mode CSP.
+func imageURL(id string) *string { return strp(MountPath + "/img/" + id + ".svg") }
 
 func userJSON(u *userRow) *clerk.User {
 	verified := &clerk.Verification{Status: "verified", Strategy: "email_code"}
