@@ -48,7 +48,10 @@ func (e *Emulator) renderInvitation(w http.ResponseWriter, status int, v invitat
 	v.Action = MountPath + "/accept-invitation"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	w.Header().Set("Referrer-Policy", "no-referrer") // the URL holds the invitation token
+	// The URL holds the invitation token: never send it to another origin.
+	// (no-referrer would also make browsers send "Origin: null" on the form
+	// post, which the same-origin check rightly refuses.)
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_ = invitationPage.Execute(w, v)
 }
