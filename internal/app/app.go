@@ -156,7 +156,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, fmt.Errorf("CLERK_WEBHOOK_SIGNING_SECRET: %w", err)
 	}
-	a.Syncer = clerksync.New(pool, clerksync.Options{Logger: logger})
+	syncOpts := clerksync.Options{Logger: logger}
+	if a.Emulator != nil {
+		// Events from any other instance (a stale emulator state, a
+		// misconfigured secret) are recorded as ignored, never applied.
+		syncOpts.InstanceID = a.Emulator.InstanceID()
+	}
+	a.Syncer = clerksync.New(pool, syncOpts)
 
 	sessions, err := appsession.NewStore(cfg.SessionSecrets, cfg.Production())
 	if err != nil {
