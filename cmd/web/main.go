@@ -52,16 +52,11 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 	case "serve":
 		return serve(ctx, cfg, metricsAddr(cfg, getenv), logger)
 	case "migrate":
-		pool, err := openDatabase(ctx, cfg)
+		pool, err := openMigrated(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		defer pool.Close()
-		v, err := database.Migrate(ctx, pool)
-		if err != nil {
-			return err
-		}
-		logger.Info("database migrated", "version", v)
+		pool.Close()
 		return nil
 	case "reconcile":
 		return reconcile(ctx, cfg, logger)
@@ -90,18 +85,31 @@ func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 	return database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 }
 
+// openMigrated opens the pool and applies pending migrations (under the
+// advisory lock, so instances starting together do not race).
+func openMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	v, err := database.Migrate(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	slog.Info("database migrated", "version", v)
+	return pool, nil
+}
+
 // reconcile pages through Clerk's Backend API (the emulator's, in emulator
 // mode) and repairs missing, changed and deleted users, organisations and
 // memberships. It is idempotent; it prints what it changed.
 func reconcile(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	pool, err := openDatabase(ctx, cfg)
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := database.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	a, err := app.New(ctx, cfg, pool, logger)
 	if err != nil {
 		return err
@@ -134,14 +142,11 @@ func metricsAddr(cfg config.Config, getenv config.Getenv) string {
 
 func serve(ctx context.Context, cfg config.Config, metricsAddr string, logger *slog.Logger) error {
 	logger.Info("starting", "config", cfg)
-	pool, err := openDatabase(ctx, cfg)
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := database.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	a, err := app.New(ctx, cfg, pool, logger)
 	if err != nil {
 		return err
