@@ -57,12 +57,7 @@ func Load(ctx context.Context, q *store.Queries, a *auth.Auth) (Org, error) {
 	}
 	row, err := q.GetOrgForMember(ctx, store.GetOrgForMemberParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID})
 	if errors.Is(err, pgx.ErrNoRows) {
-		if err := Diagnose(ctx, q, a); err != nil {
-			return Org{}, err
-		}
-		// Became a member between the two queries: rare enough to ask the
-		// caller to try again rather than query once more.
-		return Org{}, apperr.Wrap(apperr.NotFound, MsgOrgNotFound, ErrNotSynced)
+		return Org{}, Missing(ctx, q, a)
 	}
 	if err != nil {
 		return Org{}, err
@@ -72,6 +67,19 @@ func Load(ctx context.Context, q *store.Queries, a *auth.Auth) (Org, error) {
 		Plan: row.Plan, Role: row.Role, CreatedAt: row.CreatedAt.Time, MembersCount: row.MembersCount,
 		ProjectsCount: row.ProjectsCount, RecentActivity: row.RecentActivity,
 	}, nil
+}
+
+// Missing is the error Load returns when its membership-joined query of the
+// active organisation found no row; other queries that load the active
+// organisation with the caller's membership (the dashboard's) answer the
+// same way through it. It runs one more query.
+func Missing(ctx context.Context, q *store.Queries, a *auth.Auth) error {
+	if err := Diagnose(ctx, q, a); err != nil {
+		return err
+	}
+	// Became a member between the two queries: rare enough to ask the
+	// caller to try again rather than query once more.
+	return apperr.Wrap(apperr.NotFound, MsgOrgNotFound, ErrNotSynced)
 }
 
 // Diagnose explains why a membership-joined query of the active

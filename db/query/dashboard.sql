@@ -1,0 +1,55 @@
+-- The dashboard in one statement, so that the page costs one round trip to
+-- the database instead of one per section. The CTE "org" is the active
+-- organisation (the Clerk id from the session's claims) joined with the
+-- caller's live membership; every list and count below is scoped by its id,
+-- so a caller who is not (or no longer) a live member gets no row at all.
+
+-- name: GetDashboard :one
+-- The organisation with the caller's role, the counts of the stats, and
+-- three previews as JSON arrays (newest first, except members: admins first,
+-- then by name): members, audit entries with the actor's and target's names
+-- from the synced users, and projects.
+WITH org AS (
+    SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan, m.role
+    FROM organizations o
+    JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+     AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = sqlc.arg(user_clerk_id) AND u.deleted_at IS NULL)
+    WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL
+)
+SELECT org.name, org.slug, org.image_url, org.plan, org.role,
+       (SELECT count(*) FROM memberships mm
+        WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL)::bigint AS members_count,
+       (SELECT count(*) FROM projects p WHERE p.organization_id = org.id)::bigint AS projects_count,
+       (SELECT count(*) FROM audit_log a
+        WHERE a.organization_clerk_id = org.clerk_id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity,
+       (SELECT COALESCE(json_agg(json_build_object(
+                   'email', l.email, 'first_name', l.first_name, 'last_name', l.last_name,
+                   'image_url', l.image_url, 'role', l.role)
+                   ORDER BY (l.role = 'org:admin') DESC, lower(l.first_name), lower(l.last_name), l.id), '[]')
+        FROM (SELECT u.id, u.email, u.first_name, u.last_name, u.image_url, mm.role
+              FROM memberships mm
+              JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
+              WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL
+              ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+              LIMIT sqlc.arg(max_members)::int) l)::json AS members,
+       (SELECT COALESCE(json_agg(json_build_object(
+                   'actor', l.actor, 'actor_name', l.actor_name, 'impersonator', l.impersonator,
+                   'action', l.action, 'target', l.target, 'target_name', l.target_name,
+                   'details', l.details, 'at', l.created_at)
+                   ORDER BY l.created_at DESC, l.id DESC), '[]')
+        FROM (SELECT a.id, a.actor, a.impersonator, a.action, a.target, a.details, a.created_at,
+                     COALESCE(NULLIF(trim(au.first_name || ' ' || au.last_name), ''), au.email, '') AS actor_name,
+                     COALESCE(NULLIF(trim(tu.first_name || ' ' || tu.last_name), ''), tu.email, '') AS target_name
+              FROM audit_log a
+              LEFT JOIN users au ON au.clerk_id = a.actor
+              LEFT JOIN users tu ON tu.clerk_id = a.target
+              WHERE a.organization_clerk_id = org.clerk_id
+              ORDER BY a.created_at DESC, a.id DESC
+              LIMIT sqlc.arg(max_activity)::int) l)::json AS activity,
+       (SELECT COALESCE(json_agg(json_build_object('id', l.id, 'name', l.name, 'created_at', l.created_at) ORDER BY l.id DESC), '[]')
+        FROM (SELECT p.id, p.name, p.created_at
+              FROM projects p
+              WHERE p.organization_id = org.id
+              ORDER BY p.id DESC
+              LIMIT sqlc.arg(max_projects)::int) l)::json AS projects
+FROM org;
