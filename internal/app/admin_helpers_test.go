@@ -86,8 +86,9 @@ func admDB(t testing.TB, ta *testApp, sql string, args ...any) string {
 	return s
 }
 
-// eventually polls cond for up to 20 s.
-func admEventually(t *testing.T, what string, cond func() bool) {
+// eventually polls cond every 100 ms for up to 20 s and fails the test if it
+// never holds.
+func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -15,16 +15,6 @@ import (
 	"github.com/saasstarter/saas/internal/clerkemu"
 )
 
-// text returns the trimmed text of the first element matching sel.
-func text(t *testing.T, b *browsertest.Browser, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v (problems: %v)", sel, err, b.Problems())
-	}
-	return strings.TrimSpace(s)
-}
-
 // waitText polls until the first element matching sel has text want.
 func waitText(t *testing.T, b *browsertest.Browser, sel, want string) {
 	t.Helper()
@@ -89,13 +79,9 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	// as a row the user can switch to.
 	b.Run(t, "the new organisation appears once synced",
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="org-row"][data-org-id] [data-testid="org-switch"]`)))
-	waitRow := time.Now().Add(20 * time.Second)
-	for dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL") != 1 {
-		if time.Now().After(waitRow) {
-			t.Fatal("Initech never reached the app database")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually(t, "Initech in the app database", func() bool {
+		return dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL") == 1
+	})
 	var initech string
 	if err := ta.App.Pool().QueryRow(context.Background(), "SELECT clerk_id FROM organizations WHERE name = 'Initech'").Scan(&initech); err != nil {
 		t.Fatal(err)
