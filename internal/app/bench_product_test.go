@@ -10,8 +10,8 @@ import (
 )
 
 // BenchmarkDashboard renders the active organisation's dashboard through the
-// whole pipeline in process (token verification from the cache, five
-// membership-joined queries, templ), and /api/org beside it.
+// whole pipeline in process (token verification from the cache, one
+// membership-joined statement, templ), and /api/org beside it.
 func BenchmarkDashboard(b *testing.B) {
 	// A limit that never trips: the limiter still counts every request.
 	ta := start(b, app.Options{RateLimit: ratelimit.Config{Limit: 1 << 30}})
