@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -38,7 +39,11 @@ func readName(c echo.Context) (string, error) {
 	var b nameBody
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil || dec.More() {
+	err := dec.Decode(&b)
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return "", err // 413 from the error handler
+	}
+	if err != nil || dec.More() {
 		return "", apperr.New(apperr.Invalid, `Body must be {"name": "..."}`)
 	}
 	if b.Name == nil {

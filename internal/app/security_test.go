@@ -315,12 +315,6 @@ func TestSecurityHeadersEveryResponseKind(t *testing.T) {
 					}
 					if k.name == "SignedInPage" || k.name == "NotFoundPage" {
 						if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
-							if k.name == "SignedInPage" {
-								// Reported: render.Page does not mark pages rendered
-								// for a signed-in identity (the header shows the
-								// org slug) as no-store. Remove once fixed.
-								t.Skipf("known issue T-08: signed-in home page has Cache-Control %q, want no-store", cc)
-							}
 							t.Errorf("signed-in HTML has Cache-Control %q, want no-store (T-08)", cc)
 						}
 					}

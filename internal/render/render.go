@@ -68,6 +68,11 @@ const CSRFContextKey = "csrf"
 // caches must keep the two apart.
 func (r *Renderer) Page(c echo.Context, status int, title string, content templ.Component) error {
 	c.Response().Header().Add(echo.HeaderVary, "HX-Request")
+	if r.IdentityOf(c).SignedIn {
+		// The page shows who is signed in (the header names the active
+		// organisation), so no cache may keep it (T-08).
+		secure.NoStore(c.Response().Header())
+	}
 	if web.WantsFragment(c) {
 		return Component(c, status, content)
 	}

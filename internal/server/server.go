@@ -21,10 +21,9 @@ import (
 
 // Limits bound what one request may cost.
 const (
-	// BodyLimit caps request bodies; the webhook route applies the same cap
-	// itself because it reads the raw body before anything else. "MiB":
-	// Echo's "1M" means 1,000,000 bytes, which undercut the webhook's 1 MiB.
-	BodyLimit = "1MiB"
+	// BodyLimit caps request bodies (1 MiB); the webhook route applies the
+	// same cap itself because it reads the raw body before anything else.
+	BodyLimit int64 = 1 << 20
 	// RequestTimeout is the deadline of a handler's context: database calls
 	// made with it are cancelled when it passes.
 	RequestTimeout = 20 * time.Second
@@ -92,7 +91,7 @@ func NewEcho(cfg Config) *echo.Echo {
 	e.Use(accessLog(cfg.Logger, cfg.LogIdentity))
 	e.Use(secure.Headers(cfg.Secure))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
-	e.Use(middleware.BodyLimit(BodyLimit))
+	e.Use(bodyLimit(BodyLimit))
 	e.Use(middleware.ContextTimeout(RequestTimeout))
 	if cfg.Authenticate != nil {
 		e.Use(cfg.Authenticate)
@@ -137,6 +136,25 @@ func csrf(cfg Config) echo.MiddlewareFunc {
 		CookieSameSite: http.SameSiteLaxMode,
 		CookieMaxAge:   86400,
 	})
+}
+
+// bodyLimit refuses a declared length over limit at once and caps every
+// body at limit bytes with http.MaxBytesReader. (Echo's BodyLimit reader can
+// hand a decoder the bytes that cross the limit along with its error, so a
+// JSON value completed by them decodes; MaxBytesReader never returns them.)
+// Reading past the cap yields *http.MaxBytesError, which the error handler
+// answers with 413.
+func bodyLimit(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			return next(c)
+		}
+	}
 }
 
 // hasBearer reports whether the request carries an Authorization header
