@@ -177,7 +177,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		},
 		Identity: identity,
 	}
-	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook})
+	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook, VerifyCache: a.authn.CacheStats})
 	a.Echo = server.NewEcho(server.Config{
 		Logger:       logger,
 		Render:       a.render,

@@ -154,6 +154,9 @@ func TestMetricsMeasureTheApp(t *testing.T) {
 		`http_request_duration_seconds_count{method="GET",route="/healthz",status="2xx"} 1`,
 		`webhook_deliveries_total{status="200"}`,
 		`rate_limited_requests_total{route="/api/me"} 1`,
+		// The same token three times: one full verification, two cache hits.
+		"auth_token_cache_misses_total 1\n",
+		"auth_token_cache_hits_total 2\n",
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -27,6 +28,16 @@ type Authenticator struct {
 	sessions *ttlCache[*Auth]
 	machines *ttlCache[*Machine]
 	m2m      *m2m_token.Client
+
+	// cacheHits and cacheMisses count verified-claims cache lookups, for
+	// the metrics endpoint.
+	cacheHits, cacheMisses atomic.Uint64
+}
+
+// CacheStats returns how many session tokens were answered from the
+// verified-claims cache and how many needed full verification.
+func (a *Authenticator) CacheStats() (hits, misses uint64) {
+	return a.cacheHits.Load(), a.cacheMisses.Load()
 }
 
 // New checks cfg and returns an Authenticator. It does no network I/O: with

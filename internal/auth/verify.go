@@ -55,8 +55,10 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*Auth, error)
 	now := a.now()
 	key := keyOf(token)
 	if au, ok := a.sessions.get(key, now); ok {
+		a.cacheHits.Add(1)
 		return au, nil // it passed every check below when it was cached
 	}
+	a.cacheMisses.Add(1)
 	if !wellFormed(token) {
 		return nil, errMalformed
 	}

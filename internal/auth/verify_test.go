@@ -148,6 +148,9 @@ func TestVerifyCachesUntilExpiry(t *testing.T) {
 	if n := f.jwks.Fetches.Load(); n != 1 {
 		t.Fatalf("JWKS fetched %d times, want 1", n)
 	}
+	if hits, misses := f.a.CacheStats(); hits != 3 || misses != 1 {
+		t.Fatalf("CacheStats = %d hits, %d misses; want 3, 1", hits, misses)
+	}
 	f.clock.Advance(6 * time.Second) // exp + 5 s leeway has passed
 	if _, err := f.a.Verify(ctx, tok); err == nil {
 		t.Fatal("expired token still accepted from the cache")
