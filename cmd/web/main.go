@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 
 	switch cmd {
 	case "serve":
-		return serve(ctx, cfg, metricsAddr(cfg, getenv), logger)
+		return serve(ctx, cfg, logger)
 	case "migrate":
 		pool, err := openMigrated(ctx, cfg)
 		if err != nil {
@@ -122,25 +122,7 @@ func reconcile(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	return nil
 }
 
-// metricsAddr is where /metrics is served: METRICS_ADDR, else
-// 127.0.0.1:9090 outside production (loopback, so only the developer's
-// machine sees it). Production has no default: metrics are exposed only on
-// an address set on purpose, on a network the public load balancer does not
-// reach. "off" disables them.
-func metricsAddr(cfg config.Config, getenv config.Getenv) string {
-	switch v := getenv("METRICS_ADDR"); {
-	case v == "off":
-		return ""
-	case v != "":
-		return v
-	case cfg.Production():
-		return ""
-	default:
-		return "127.0.0.1:9090"
-	}
-}
-
-func serve(ctx context.Context, cfg config.Config, metricsAddr string, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	logger.Info("starting", "config", cfg)
 	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
@@ -163,13 +145,13 @@ func serve(ctx context.Context, cfg config.Config, metricsAddr string, logger *s
 	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMetrics()
 	metricsDone := make(chan error, 1)
-	if metricsAddr == "" {
+	if cfg.MetricsAddr == "" {
 		metricsDone <- nil
 	} else {
-		mln, err := net.Listen("tcp", metricsAddr)
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", metricsAddr, err)
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", cfg.MetricsAddr, err)
 		}
 		msrv := server.NewHTTPServer(a.Metrics.Handler(), logger)
 		go func() { metricsDone <- server.Run(metricsCtx, msrv, mln, 5*time.Second) }()

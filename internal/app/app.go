@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -190,7 +191,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 		Metrics:      a.Metrics.Middleware(),
 	})
-	a.limiter = ratelimit.New(pool, opt.RateLimit, logger)
+	limit := opt.RateLimit
+	if limit.Limit == 0 {
+		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
+	}
+	a.limiter = ratelimit.New(pool, limit, logger)
 	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
 
 	var mounted http.Handler

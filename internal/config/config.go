@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -54,6 +55,12 @@ type Config struct {
 
 	// EmulatorSecretKey is the emulator's Backend API secret key.
 	EmulatorSecretKey string
+
+	// APIRateLimit is how many /api requests one user or machine may make
+	// per minute.
+	APIRateLimit int
+	// MetricsAddr is the private listener for /metrics; empty disables it.
+	MetricsAddr string
 }
 
 // Production reports whether the process runs in production.
@@ -111,6 +118,25 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	} else {
 		c.ClerkAuthorizedParty = []string{c.BaseURL.String()}
+	}
+
+	c.APIRateLimit = 120
+	if v := getenv("API_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("API_RATE_LIMIT must be a positive number of requests per minute, not %q", v)
+		}
+		c.APIRateLimit = n
+	}
+	// Metrics are served on their own listener: loopback by default outside
+	// production; in production only on an address set on purpose, on a
+	// network the public load balancer does not reach. "off" disables them.
+	switch v := getenv("METRICS_ADDR"); {
+	case v == "off":
+	case v != "":
+		c.MetricsAddr = v
+	case !c.Production():
+		c.MetricsAddr = "127.0.0.1:9090"
 	}
 
 	switch {
@@ -200,6 +226,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("clerk_api_url", c.ClerkAPIURL),
 		slog.String("clerk_webhook_signing_secret", mask(c.ClerkWebhookSecret)),
 		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
+		slog.Int("api_rate_limit", c.APIRateLimit),
+		slog.String("metrics_addr", c.MetricsAddr),
 	)
 }
 

@@ -32,6 +32,13 @@ func TestDefaults(t *testing.T) {
 	if len(cfg.ClerkAuthorizedParty) != 1 || cfg.ClerkAuthorizedParty[0] != "http://localhost:8080" {
 		t.Errorf("authorized parties default = %v, want [BASE_URL]", cfg.ClerkAuthorizedParty)
 	}
+	if cfg.APIRateLimit != 120 || cfg.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("rate limit %d, metrics %q; want 120 and loopback", cfg.APIRateLimit, cfg.MetricsAddr)
+	}
+	off, _ := load(map[string]string{"SESSION_SECRET": key32, "METRICS_ADDR": "off", "API_RATE_LIMIT": "5000"})
+	if off.MetricsAddr != "" || off.APIRateLimit != 5000 {
+		t.Errorf("METRICS_ADDR=off gives %q; API_RATE_LIMIT=5000 gives %d", off.MetricsAddr, off.APIRateLimit)
+	}
 }
 
 func TestProductionDefaults(t *testing.T) {
@@ -47,6 +54,9 @@ func TestProductionDefaults(t *testing.T) {
 	}
 	if cfg.Addr != ":8080" || cfg.Mode != config.ModeClerk || len(cfg.SessionSecrets) != 2 {
 		t.Errorf("addr %q mode %q keys %d", cfg.Addr, cfg.Mode, len(cfg.SessionSecrets))
+	}
+	if cfg.MetricsAddr != "" {
+		t.Errorf("production exposes metrics on %q by default", cfg.MetricsAddr)
 	}
 	if got := strings.Join(cfg.ClerkAuthorizedParty, " "); got != "https://app.example.com https://www.example.com" {
 		t.Errorf("authorized parties = %q", got)
@@ -83,6 +93,8 @@ func TestInvalid(t *testing.T) {
 		{"ErrBadSecretKey", with(clerk, "CLERK_SECRET_KEY", "nope"), "CLERK_SECRET_KEY"},
 		{"ErrNoPublishableKey", with(clerk, "CLERK_PUBLISHABLE_KEY", ""), "CLERK_PUBLISHABLE_KEY"},
 		{"ErrNoWebhookSecret", with(clerk, "CLERK_WEBHOOK_SIGNING_SECRET", ""), "CLERK_WEBHOOK_SIGNING_SECRET"},
+		{"ErrBadRateLimit", map[string]string{"SESSION_SECRET": key32, "API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT"},
+		{"ErrZeroRateLimit", map[string]string{"SESSION_SECRET": key32, "API_RATE_LIMIT": "0"}, "API_RATE_LIMIT"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
