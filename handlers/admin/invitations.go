@@ -35,14 +35,10 @@ func (h *Handlers) invitations(c echo.Context) error {
 func (h *Handlers) renderInvitations(c echo.Context, s scope, expect, notice string) error {
 	ctx := c.Request().Context()
 	db := store.New(h.Pool)
-	rows, err := db.AdminListInvitations(ctx, s.ID)
-	if err != nil {
-		return err
-	}
 	p := pages.InvitationsPage{Frame: s.frame(c, pages.TabInvitations), Notice: notice}
-	for _, r := range rows {
-		p.Rows = append(p.Rows, pages.InvitationRow{ID: r.ClerkID, Email: r.Email, Role: r.Role, SentAt: r.ClerkCreatedAt.Time})
-	}
+	// Look for the expected invitation before listing: if its webhook lands
+	// in between, the list shows it anyway; the other order could miss it in
+	// the list and still stop polling.
 	if expect != "" {
 		_, err := db.AdminGetInvitation(ctx, store.AdminGetInvitationParams{OrgID: s.ID, ClerkID: expect})
 		switch {
@@ -54,6 +50,13 @@ func (h *Handlers) renderInvitations(c echo.Context, s scope, expect, notice str
 		case err != nil:
 			return err
 		}
+	}
+	rows, err := db.AdminListInvitations(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, pages.InvitationRow{ID: r.ClerkID, Email: r.Email, Role: r.Role, SentAt: r.ClerkCreatedAt.Time})
 	}
 	return h.Render.Page(c, http.StatusOK, "Invitations", pages.AdminInvitations(p))
 }

@@ -8,13 +8,17 @@
 (function () {
   "use strict";
 
-  // Move focus to swapped-in content that asks for it, so keyboard and screen
-  // reader users land where the change happened.
-  document.addEventListener("htmx:afterSwap", function (evt) {
-    var target = evt.detail && evt.detail.target;
-    if (!target) return;
-    var focus = target.querySelector("[data-autofocus]");
-    if (focus) focus.focus();
+  // Move focus to swapped-in content that asks for it ([data-autofocus]), so
+  // keyboard and screen reader users land where the change happened. The
+  // settle event is dispatched on the new content, which is in the document
+  // even when the swap replaced the target itself (hx-swap="outerHTML", as
+  // the admin screens' rows and polling sections do); afterSwap fires on the
+  // detached old element there, and never reaches this listener.
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var el = evt.target;
+    if (!el || !el.querySelector || !document.contains(el)) return;
+    var focus = el.matches("[data-autofocus]") ? el : el.querySelector("[data-autofocus]");
+    if (focus && focus !== document.activeElement) focus.focus();
   });
 
   // A 401 marked X-Session-Refresh means the session cookie was stale (its
@@ -106,13 +110,3 @@
     }).then(mountClerk);
   });
 })();
-
-// Swaps that replace the target element itself (hx-swap="outerHTML", as the
-// admin screens' rows do) leave the listener above a detached target, so
-// also look in the element the event was dispatched on: the new content.
-document.addEventListener("htmx:afterSwap", function (evt) {
-  var el = evt.target;
-  if (!el || !el.querySelector || !document.contains(el)) return;
-  var focus = el.matches("[data-autofocus]") ? el : el.querySelector("[data-autofocus]");
-  if (focus && focus !== document.activeElement) focus.focus();
-});
