@@ -24,7 +24,8 @@ import (
 	"github.com/saasstarter/saas/db/schema"
 )
 
-// Open returns a pool for databaseURL with at most maxConns connections. It
+// Open returns a pool for databaseURL with at most maxConns connections
+// (unless the URL sets pool_max_conns, which wins). It
 // does not wait for the database: the pool connects lazily, so the process can
 // start (and answer /readyz with 503) while PostgreSQL is still coming up.
 func Open(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
@@ -32,7 +33,7 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Poo
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	if maxConns > 0 {
+	if maxConns > 0 && !strings.Contains(databaseURL, "pool_max_conns") {
 		cfg.MaxConns = maxConns
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute

@@ -101,3 +101,25 @@ func randomSuffix(t *testing.T) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// TestPoolSize: the configured size applies unless DATABASE_URL sets
+// pool_max_conns itself.
+func TestPoolSize(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		url  string
+		want int32
+	}{
+		{testdb.URLFor("postgres"), 4},
+		{testdb.URLFor("postgres") + "&pool_max_conns=7", 7},
+	} {
+		pool, err := database.Open(ctx, c.url, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pool.Config().MaxConns; got != c.want {
+			t.Errorf("%s: MaxConns = %d, want %d", c.url, got, c.want)
+		}
+		pool.Close()
+	}
+}
