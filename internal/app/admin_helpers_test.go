@@ -49,23 +49,14 @@ func admHX(h map[string]string) map[string]string {
 	return out
 }
 
-// postForm posts a form without following redirects.
+// admPost posts a form without following redirects.
 func admPost(t *testing.T, target string, form url.Values, header map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { res.Body.Close() })
-	return res
+	return send(t, http.MethodPost, target, strings.NewReader(form.Encode()), h)
 }
 
 // wantStatus fails the test unless res has status want.

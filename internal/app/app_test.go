@@ -48,10 +48,15 @@ type testApp struct {
 // test ends; call synced to wait for the app database to catch up.
 func start(t testing.TB, opts ...app.Options) *testApp {
 	t.Helper()
+	return startWithLogger(t, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+}
+
+// startWithLogger is start with the app logging to logger.
+func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *testApp {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	pool := testdb.Pool(t)
-	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool,
-		slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +85,14 @@ func (ta *testApp) synced(t testing.TB) {
 
 func get(t *testing.T, url string, header map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, http.MethodGet, url, nil, header)
+}
+
+// send makes one request without following redirects; the response body is
+// closed when the test ends.
+func send(t *testing.T, method, url string, body io.Reader, header map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}

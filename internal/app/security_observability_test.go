@@ -7,7 +7,6 @@ package app_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/ratelimit"
-	"github.com/saasstarter/saas/internal/testdb"
 )
 
 // lockedBuffer is a log sink shared by the server's goroutines.
@@ -58,19 +56,7 @@ func (b *lockedBuffer) lines(t *testing.T) []map[string]any {
 func startLogged(t *testing.T) (*testApp, *lockedBuffer) {
 	t.Helper()
 	logs := &lockedBuffer{}
-	srv := httptest.NewUnstartedServer(nil)
-	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), testdb.Pool(t),
-		slog.New(slog.NewJSONHandler(logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = a.Handler
-	srv.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	return &testApp{Server: srv, App: a}, logs
+	return startWithLogger(t, slog.New(slog.NewJSONHandler(logs, nil))), logs
 }
 
 // claimsOf decodes a JWT's payload without verifying it (the app did).
