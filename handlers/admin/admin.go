@@ -119,12 +119,7 @@ func (h *Handlers) scopeOf(c echo.Context) (scope, error) {
 
 // frame is what every admin screen shows around its content.
 func (s scope) frame(c echo.Context, tab pages.AdminTab) pages.AdminFrame {
-	return pages.AdminFrame{OrgName: s.Name, Tab: tab, CSRF: csrfToken(c)}
-}
-
-func csrfToken(c echo.Context) string {
-	tok, _ := c.Get(render.CSRFContextKey).(string)
-	return tok
+	return pages.AdminFrame{OrgName: s.Name, Tab: tab, CSRF: render.CSRFToken(c)}
 }
 
 // record writes an admin action to the audit log. A failure is logged, not returned: the

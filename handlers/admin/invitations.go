@@ -110,7 +110,7 @@ func (h *Handlers) renderInvitation(c echo.Context, s scope, id string, focus bo
 	if n, ok := tries(c); ok {
 		row.Pending.PollURL = pages.Fill(routes.AdminInvitation, id) + "?try=" + strconv.Itoa(n)
 	}
-	return render.Component(c, http.StatusOK, pages.AdminInvitationRow(row, csrfToken(c)))
+	return render.Component(c, http.StatusOK, pages.AdminInvitationRow(row, render.CSRFToken(c)))
 }
 
 func (h *Handlers) revoke(c echo.Context) error {

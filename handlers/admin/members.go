@@ -99,7 +99,7 @@ func (h *Handlers) renderMember(c echo.Context, s scope, userID, expect string, 
 			row.Pending.PollURL = pages.Fill(routes.AdminMember, userID) + "?expect=" + url.QueryEscape(expect) + "&try=" + strconv.Itoa(n)
 		}
 	}
-	return render.Component(c, http.StatusOK, pages.AdminMemberRow(row, csrfToken(c)))
+	return render.Component(c, http.StatusOK, pages.AdminMemberRow(row, render.CSRFToken(c)))
 }
 
 // clerkMember is the membership as Clerk has it now, and how many admins the

@@ -54,7 +54,7 @@ func DeliveryLog(c echo.Context, syncer *clerksync.Syncer, base, orgID string) (
 		types = append(slices.Clone(types), typ)
 	}
 	l := pages.DeliveryLog{
-		Base: base, CSRF: csrfToken(c), Type: typ, Status: status, Types: types, Statuses: Statuses,
+		Base: base, CSRF: render.CSRFToken(c), Type: typ, Status: status, Types: types, Statuses: Statuses,
 		Pager:   pager(page, res.Total, base+"?type="+url.QueryEscape(typ)+"&status="+url.QueryEscape(status), "#deliveries"),
 		ShowOrg: orgID == "",
 	}
@@ -81,7 +81,7 @@ func DeliveryDetail(c echo.Context, d clerksync.Delivery, base string) pages.Del
 	}
 	id := strconv.FormatInt(d.ID, 10)
 	return pages.DeliveryDetail{
-		Row: DeliveryRow(d), Payload: payload, Back: base, CSRF: csrfToken(c),
+		Row: DeliveryRow(d), Payload: payload, Back: base, CSRF: render.CSRFToken(c),
 		Replay: base + "/" + id + "/replay", EventAt: d.EventAt, SvixID: d.SvixID,
 	}
 }
@@ -97,7 +97,7 @@ func ReplayResponse(c echo.Context, r *render.Renderer, syncer *clerksync.Syncer
 		}
 		row := DeliveryRow(fresh)
 		row.Replayed = string(res.Status)
-		return render.Component(c, http.StatusOK, pages.DeliveryRowView(base, csrfToken(c), base != routes.AdminWebhooks, row))
+		return render.Component(c, http.StatusOK, pages.DeliveryRowView(base, render.CSRFToken(c), base != routes.AdminWebhooks, row))
 	})
 }
 

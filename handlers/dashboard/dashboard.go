@@ -160,7 +160,7 @@ func (h *Handlers) projectsProps(c echo.Context, a *auth.Auth, list projects.Pag
 	p := components.ProjectsProps{
 		Projects:  make([]components.Project, 0, len(list.Projects)),
 		Total:     list.TotalCount,
-		CSRFToken: tenant.CSRFToken(c),
+		CSRFToken: render.CSRFToken(c),
 		CanCreate: tenant.Can(a, tenant.CreateProjects),
 		CanManage: tenant.Can(a, tenant.ManageProjects),
 		ReturnTo:  returnTo,

@@ -74,7 +74,7 @@ func (h *Handlers) rename(c echo.Context) error {
 		return web.Redirect(c, returnPath(c))
 	}
 	return render.Component(c, http.StatusOK, components.ProjectRow(components.ProjectRowProps{
-		Project: item(p), CSRFToken: tenant.CSRFToken(c), CanManage: true, ReturnTo: returnTo(c),
+		Project: item(p), CSRFToken: render.CSRFToken(c), CanManage: true, ReturnTo: returnTo(c),
 	}))
 }
 

@@ -73,11 +73,6 @@ func RequireOperator() echo.MiddlewareFunc {
 	}
 }
 
-func csrfToken(c echo.Context) string {
-	tok, _ := c.Get(render.CSRFContextKey).(string)
-	return tok
-}
-
 func (h *Handlers) overview(c echo.Context) error {
 	p, err := h.page(c)
 	if err != nil {
@@ -94,7 +89,7 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
-	p := pages.OpsPage{CSRF: csrfToken(c), Health: pages.SyncHealth{
+	p := pages.OpsPage{CSRF: render.CSRFToken(c), Health: pages.SyncHealth{
 		DeliveriesLastHour: hr.DeliveriesLastHour, FailedLastHour: hr.FailedLastHour, FailedTotal: hr.FailedTotal,
 		MaxLag: seconds(hr.MaxLagSeconds), AvgLag: seconds(hr.AvgLagSeconds),
 	}}

@@ -69,7 +69,7 @@ func (h *Handlers) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := pages.OrgsProps{CSRFToken: tenant.CSRFToken(c)}
+	p := pages.OrgsProps{CSRFToken: render.CSRFToken(c)}
 	synced := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		active := a.HasOrg() && r.ClerkID == a.OrgID

@@ -38,9 +38,7 @@ func (r *Renderer) Meta(c echo.Context, title string) layouts.Meta {
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 		Clerk:     r.Clerk,
 	}
-	if tok, ok := c.Get(CSRFContextKey).(string); ok {
-		m.CSRFToken = tok
-	}
+	m.CSRFToken = CSRFToken(c)
 	m.Identity = r.IdentityOf(c)
 	if r.Sessions != nil {
 		for _, f := range r.Sessions.Flashes(c) {
@@ -62,6 +60,13 @@ func (r *Renderer) IdentityOf(c echo.Context) layouts.Identity {
 
 // CSRFContextKey is where the CSRF middleware leaves the request's token.
 const CSRFContextKey = "csrf"
+
+// CSRFToken is the request's CSRF token, for the _csrf field of plain forms
+// (htmx sends it from the layout's hx-headers).
+func CSRFToken(c echo.Context) string {
+	tok, _ := c.Get(CSRFContextKey).(string)
+	return tok
+}
 
 // Page renders content with status: as a fragment for a (non-boosted) HTMX
 // request, or inside the layout otherwise. Responses vary by HX-Request, so

@@ -16,7 +16,6 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/auth"
-	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/secure"
 )
 
@@ -165,10 +164,4 @@ func NoStore() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
-}
-
-// CSRFToken is the request's CSRF token, for the _csrf field of plain forms.
-func CSRFToken(c echo.Context) string {
-	tok, _ := c.Get(render.CSRFContextKey).(string)
-	return tok
 }
