@@ -95,6 +95,7 @@ func admAcceptDialogs(b *browsertest.Browser) func() []string {
 // revokes the invitation (confirming), and replays a failed delivery; all
 // with htmx swaps in a real Chromium under the app's CSP.
 func TestAdminJourneyInBrowser(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	bob := userID(t, ta.Server, "bob@acme.test")
@@ -153,6 +154,7 @@ func TestAdminJourneyInBrowser(t *testing.T) {
 // TestOpsConsoleInBrowser: Dave (an operator) searches the directory with
 // active search and runs a reconcile.
 func TestOpsConsoleInBrowser(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	failDelivery(t, ta, admOrg(t, ta, "globex"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/config"
@@ -54,9 +55,22 @@ func start(t testing.TB, opts ...app.Options) *testApp {
 // startWithLogger is start with the app logging to logger.
 func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *testApp {
 	t.Helper()
+	var opt app.Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	// Cheap password hashes and retries in milliseconds: neither bcrypt's
+	// cost nor Svix's back-off is what these tests are about, and both
+	// would dominate their run time.
+	if opt.Emulator.PasswordCost == 0 {
+		opt.Emulator.PasswordCost = bcrypt.MinCost
+	}
+	if opt.Emulator.RetrySchedule == nil {
+		opt.Emulator.RetrySchedule = []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond}
+	}
 	srv := httptest.NewUnstartedServer(nil)
 	pool := testdb.Pool(t)
-	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opts...)
+	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +131,7 @@ func parse(t *testing.T, res *http.Response) *goquery.Document {
 }
 
 func TestLandingPage(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	res := get(t, srv.URL+"/", nil)
 	if res.StatusCode != http.StatusOK {
@@ -160,6 +175,7 @@ func TestLandingPage(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for _, path := range []string{"/", "/no-such-page", "/api/no-such-endpoint"} {
 		t.Run(path, func(t *testing.T) {
@@ -196,6 +212,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestErrorResponsesByRequestKind(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	// Signed out, unknown routes are denied like any other non-public route;
 	// a signed-in caller sees the real 404.
@@ -261,6 +278,7 @@ func TestErrorResponsesByRequestKind(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		res := get(t, srv.URL+path, nil)
@@ -271,6 +289,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestStaticAssets(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	doc := parse(t, get(t, srv.URL+"/", nil))
 	href, ok := doc.Find(`link[rel="stylesheet"]`).Attr("href")
@@ -296,6 +315,7 @@ func TestStaticAssets(t *testing.T) {
 }
 
 func TestGzip(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	res := get(t, srv.URL+"/", map[string]string{"Accept-Encoding": "gzip"})
 	if res.Header.Get("Content-Encoding") != "gzip" {
@@ -312,6 +332,7 @@ func TestGzip(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	// A declared length over the cap is refused before anything reads the
 	// body. (Chunked bodies are cut off when read; the webhook tests cover
 	// that on the route that reads raw bodies.)
@@ -331,6 +352,7 @@ func TestBodyLimit(t *testing.T) {
 // is refused (by the route policy for anonymous callers, by CSRF for
 // signed-in ones) and never reaches a handler.
 func TestUnsafeAnonymousRequestsNeverSucceed(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cases := map[string]map[string]string{
 		"NoToken":    nil,
@@ -358,6 +380,7 @@ func TestUnsafeAnonymousRequestsNeverSucceed(t *testing.T) {
 }
 
 func TestSignInPageKeepsOnlySafeRedirects(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cases := map[string]string{
 		"/sign-in": "/dashboard",

@@ -13,6 +13,7 @@ import (
 // real Chromium with its CSP, htmx starts with eval disabled, and the console
 // shows no errors and no CSP violations.
 func TestLandingPageInBrowser(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := browsertest.New(t, 60*time.Second)
 	b.Run(t, "open landing page",

@@ -54,6 +54,7 @@ func signInThroughUI(t *testing.T, b *browsertest.Browser, email string) {
 // through the browser script lands there with a verified session, and
 // signing out ends it.
 func TestSignInRedirectAndSignOutInBrowser(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	b := browsertest.New(t, 90*time.Second)
@@ -85,6 +86,7 @@ func TestSignInRedirectAndSignOutInBrowser(t *testing.T) {
 // TestSignUpInBrowser: a new user signs up through the browser script and
 // lands on the page they asked for, with their user synced by webhook.
 func TestSignUpInBrowser(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	b := browsertest.New(t, 90*time.Second)

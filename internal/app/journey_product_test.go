@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +35,29 @@ func waitText(t *testing.T, b *browsertest.Browser, sel, want string) {
 	t.Fatalf("%s = %q, want %q (at %s; problems: %v)", sel, got, want, path(t, b), b.Problems())
 }
 
+// sessionClaims decodes the browser's current __session token (without
+// verifying it: the server does that on every request).
+func sessionClaims(t *testing.T, b *browsertest.Browser) struct{ Iat, Exp int64 } {
+	t.Helper()
+	var claims struct{ Iat, Exp int64 }
+	cookie, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(document.cookie.match(/(?:^|; )__session=([^;]+)/) || [])[1] || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(cookie, ".")
+	if len(parts) != 3 {
+		t.Fatalf("__session cookie %q is not a JWT", cookie)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err == nil {
+		err = json.Unmarshal(payload, &claims)
+	}
+	if err != nil || claims.Exp == 0 {
+		t.Fatalf("__session claims %s: %v", payload, err)
+	}
+	return claims
+}
+
 // dbCount runs a count query against the app database.
 func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 	t.Helper()
@@ -48,6 +74,7 @@ func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 // create an organisation, invite someone who accepts, sign out. Session
 // tokens live 5 seconds here, so the journey also proves they refresh.
 func TestProductJourneyInBrowser(t *testing.T) {
+	t.Parallel()
 	ta := start(t, app.Options{Emulator: clerkemu.Config{TokenLifetime: 5 * time.Second}})
 	ta.synced(t)
 	b := browsertest.New(t, 150*time.Second)
@@ -58,8 +85,13 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	waitText(t, b, `[data-testid="dashboard"] [data-testid="org-name"]`, "Acme")
 
 	// Tokens expire after 5 s; the browser script refreshes them, so pages
-	// keep working with no trip through sign-in.
-	time.Sleep(7 * time.Second)
+	// keep working with no trip through sign-in. Wait until the cookie holds
+	// a token issued after the first one expired.
+	first := sessionClaims(t, b)
+	b.Run(t, "wait for a token issued after the first expired", chromedp.Poll[chromedp.Void](fmt.Sprintf(
+		`(function () { var m = document.cookie.match(/(?:^|; )__session=([^;]+)/); if (!m) return false;
+		  return JSON.parse(atob(m[1].split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).iat > %d; })()`, first.Exp),
+		chromedp.WithPollingTimeout(30*time.Second)))
 	b.Run(t, "open organisations after the first token expired", chromedp.Navigate(ta.URL+"/orgs"))
 	waitPath(t, b, "/orgs")
 	b.Run(t, "switch to Globex",

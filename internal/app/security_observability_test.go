@@ -79,6 +79,7 @@ func claimsOf(t *testing.T, jwt string) map[string]any {
 // route template, and the socket peer as ip whatever X-Forwarded-For and
 // X-Real-IP claim.
 func TestAccessLogNamesRequestUserAndOrg(t *testing.T) {
+	t.Parallel()
 	ta, logs := startLogged(t)
 	jwt := sessionToken(t, ta.Server, "alice@acme.test", "")
 	claims := claimsOf(t, jwt)
@@ -124,6 +125,7 @@ func TestAccessLogNamesRequestUserAndOrg(t *testing.T) {
 // template and status class, the emulator's webhook deliveries by status
 // and rate-limit refusals by route, and never turn a raw path into a label.
 func TestMetricsMeasureTheApp(t *testing.T) {
+	t.Parallel()
 	ta := start(t, app.Options{RateLimit: ratelimit.Config{Limit: 2}})
 	ta.synced(t)
 	get(t, ta.URL+"/healthz", nil)

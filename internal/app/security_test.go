@@ -273,6 +273,7 @@ func checkHeaders(t *testing.T, res *http.Response, prod bool) string {
 // static asset, a health check and a 413. Every nonce is fresh, and every
 // script tag of an HTML response carries its response's nonce.
 func TestSecurityHeadersEveryResponseKind(t *testing.T) {
+	t.Parallel()
 	for _, m := range modes(t) {
 		t.Run(m.name, func(t *testing.T) {
 			kinds := []struct {
@@ -362,6 +363,7 @@ func with(h map[string]string, k, v string) map[string]string {
 // SameSite=Lax; in production they are Secure and carry the __Host- prefix
 // where the name is ours.
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	for _, m := range modes(t) {
 		t.Run(m.name, func(t *testing.T) {
 			sessionName, csrfName := "app_session", "_csrf"
@@ -421,6 +423,7 @@ func TestCookieFlags(t *testing.T) {
 // TestFlashIsBoundToItsCookie is K-04: a tampered or foreign app session
 // cookie is ignored (no flash shown, no error page), never decoded.
 func TestFlashIsBoundToItsCookie(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	good := flashCookie(t, testConfig(t, ta.URL).SessionSecrets, false, appsession.FlashInfo, "from our key")
 	other := flashCookie(t, [][]byte{[]byte("another-secret-0123456789abcdef0123456789")}, false, appsession.FlashInfo, "from another key")

@@ -13,6 +13,7 @@ import (
 // with a handshake token gets the token's cookies and a 307 to the same URL
 // without the handshake parameters; the next request is signed in.
 func TestHandshakeReturn(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	e := f.app()
 	fresh := f.token(t, nil)

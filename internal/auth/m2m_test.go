@@ -84,6 +84,7 @@ const (
 )
 
 func TestMachineTokens(t *testing.T) {
+	t.Parallel()
 	f, fake := m2mFixture(t)
 	e := f.app()
 	ms := t0.UnixMilli()
@@ -147,6 +148,7 @@ func TestMachineTokens(t *testing.T) {
 }
 
 func TestOpaqueMachineCache(t *testing.T) {
+	t.Parallel()
 	f, fake := m2mFixture(t)
 	e := f.app()
 	fake.set(opaqueOK, map[string]any{"id": "mt_id_1", "subject": "mch_cron", "scopes": []string{"mch_app"}})

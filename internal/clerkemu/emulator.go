@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // MountPath is the path prefix the emulator owns on the app's origin. The app
@@ -74,6 +75,13 @@ type Config struct {
 	Seed bool
 	// HTTPClient delivers webhooks; default a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// PasswordCost is the bcrypt cost of stored passwords; default
+	// bcrypt.DefaultCost. Tests lower it: hashing dominates their set-up
+	// under the race detector, and it is not what they test.
+	PasswordCost int
+	// RetrySchedule is the wait before each retry of a failed delivery; the
+	// last step repeats. Default DefaultRetrySchedule.
+	RetrySchedule []time.Duration
 }
 
 // Emulator is a running Clerk stand-in. Create it with New.
@@ -89,8 +97,10 @@ type Emulator struct {
 	template map[string]any
 	handler  http.Handler
 	wake     chan struct{}
-	chaos    *chaos
-	now      func() time.Time
+	// delivered fires after each pass of the delivery loop.
+	delivered *signal
+	chaos     *chaos
+	now       func() time.Time
 }
 
 // ErrProduction is returned by New when Env is production.
@@ -130,20 +140,27 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if len(cfg.RetrySchedule) == 0 {
+		cfg.RetrySchedule = DefaultRetrySchedule
+	}
 	tmpl, err := parseTemplate(cfg.SessionTemplate)
 	if err != nil {
 		return nil, err
 	}
 	e := &Emulator{
-		cfg:      cfg,
-		pool:     cfg.Pool,
-		log:      cfg.Logger.With("component", "clerkemu"),
-		origin:   origin,
-		issuer:   origin + MountPath,
-		template: tmpl,
-		wake:     make(chan struct{}, 1),
-		chaos:    newChaos(cfg.Chaos),
-		now:      time.Now,
+		cfg:       cfg,
+		pool:      cfg.Pool,
+		log:       cfg.Logger.With("component", "clerkemu"),
+		origin:    origin,
+		issuer:    origin + MountPath,
+		template:  tmpl,
+		wake:      make(chan struct{}, 1),
+		delivered: newSignal(),
+		chaos:     newChaos(cfg.Chaos),
+		now:       time.Now,
 	}
 	if err := e.migrate(ctx); err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ func countRows(t *testing.T, pool *pgxpool.Pool, sql string) int {
 }
 
 func TestStateSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	pool := testPool(t)
 	first := newHarnessOn(t, pool)
 	b := first.browser(t)
@@ -62,6 +63,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 }
 
 func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, tc := range []struct {
 		remote string
@@ -79,6 +81,7 @@ func TestLoopbackOnly(t *testing.T) {
 }
 
 func TestProductionRefused(t *testing.T) {
+	t.Parallel()
 	base, _ := url.Parse("http://localhost:8080")
 	for _, env := range []string{"production", "Production "} {
 		_, err := New(context.Background(), Config{BaseURL: base, Pool: nil, Env: env})
@@ -89,6 +92,7 @@ func TestProductionRefused(t *testing.T) {
 }
 
 func TestInvitationAcceptPage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	acme, _ := getOrg(ctx, h.e.pool, "acme")

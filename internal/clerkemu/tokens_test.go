@@ -72,6 +72,7 @@ func decodePayload(t *testing.T, tok string) map[string]any {
 }
 
 func TestSessionTokenClaims(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	acme, _ := getOrg(context.Background(), h.e.pool, "acme")
 	globex, _ := getOrg(context.Background(), h.e.pool, "globex")
@@ -150,6 +151,7 @@ func TestSessionTokenClaims(t *testing.T) {
 }
 
 func TestTemplateShortcodes(t *testing.T) {
+	t.Parallel()
 	tmpl, err := parseTemplate(`{"meta":"{{user.public_metadata}}","onboarded":"{{user.public_metadata.onboarded}}",
 		"greeting":"Hi {{user.first_name}} from {{org.name || 'nowhere'}}","name":"{{user.full_name || 'Awesome User'}}",
 		"membership":"{{org_membership.public_metadata}}","missing":"{{org.public_metadata.plan}}","sub":"nope"}`)

@@ -7,14 +7,36 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// bcryptCost is bcrypt's default; tests lower it to keep the race detector
-// fast.
-var bcryptCost = bcrypt.DefaultCost
+// devPasswordHashes caches bcrypt(DevPassword) per cost for the life of the
+// process. Every seeded account shares the documented development password,
+// so hashing it once instead of once per account keeps seeding a fresh
+// database (the first start, and every test's own database) from spending
+// seconds in bcrypt.
+var devPasswordHashes sync.Map // cost → []byte
+
+// hashPassword hashes a new user's password at the configured cost.
+func (e *Emulator) hashPassword(password string, seeded bool) (string, error) {
+	cost := e.cfg.PasswordCost
+	if seeded && password == DevPassword {
+		if h, ok := devPasswordHashes.Load(cost); ok {
+			return string(h.([]byte)), nil
+		}
+	}
+	b, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", err
+	}
+	if seeded && password == DevPassword {
+		devPasswordHashes.Store(cost, b)
+	}
+	return string(b), nil
+}
 
 func (e *Emulator) userRoutes(h func(string, http.HandlerFunc)) {
 	h("GET /users", e.handleListUsers)
@@ -46,11 +68,11 @@ func (e *Emulator) createUser(ctx context.Context, tx pgx.Tx, n newUser) (*userR
 		if len(n.Password) < 8 {
 			return nil, invalid("form_password_length_too_short", "Passwords must be 8 characters or more.")
 		}
-		b, err := bcrypt.GenerateFromPassword([]byte(n.Password), bcryptCost)
+		h, err := e.hashPassword(n.Password, n.Seeded)
 		if err != nil {
 			return nil, err
 		}
-		hash = strp(string(b))
+		hash = strp(h)
 	}
 	for _, md := range []*json.RawMessage{&n.PublicMD, &n.PrivateMD, &n.UnsafeMD} {
 		if *md, err = objectOrEmpty(md); err != nil {
@@ -217,12 +239,12 @@ func (e *Emulator) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 			e.fail(w, r, invalid("form_password_length_too_short", "Passwords must be 8 characters or more."))
 			return
 		}
-		b, err := bcrypt.GenerateFromPassword([]byte(*in.Password), bcryptCost)
+		h, err := e.hashPassword(*in.Password, false)
 		if err != nil {
 			e.fail(w, r, err)
 			return
 		}
-		hash = strp(string(b))
+		hash = strp(h)
 	}
 	e.updateUser(w, r, func(ctx context.Context, tx pgx.Tx, u *userRow) error {
 		_, err := tx.Exec(ctx, `UPDATE clerkemu.users SET first_name = COALESCE($2, first_name),

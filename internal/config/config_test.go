@@ -16,6 +16,7 @@ func load(env map[string]string) (config.Config, error) {
 }
 
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := load(map[string]string{"SESSION_SECRET": key32})
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestProductionDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := load(map[string]string{
 		"APP_ENV": "production", "SESSION_SECRET": key32 + "," + key32 + "x",
 		"CLERK_SECRET_KEY": "sk_live_x", "CLERK_PUBLISHABLE_KEY": "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k",
@@ -65,6 +67,7 @@ func TestProductionDefaults(t *testing.T) {
 
 // TestInvalid: each bad configuration fails with one line naming the variable.
 func TestInvalid(t *testing.T) {
+	t.Parallel()
 	clerk := map[string]string{"SESSION_SECRET": key32, "CLERK_SECRET_KEY": "sk_test_x",
 		"CLERK_PUBLISHABLE_KEY": "pk_test_x", "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x"}
 	with := func(base map[string]string, k, v string) map[string]string {
@@ -111,6 +114,7 @@ func TestInvalid(t *testing.T) {
 
 // TestSecretsMaskedInLog: the start-up summary never shows a secret.
 func TestSecretsMaskedInLog(t *testing.T) {
+	t.Parallel()
 	cfg, err := load(map[string]string{
 		"SESSION_SECRET": key32, "CLERK_SECRET_KEY": "sk_test_TOPSECRETVALUE",
 		"CLERK_PUBLISHABLE_KEY": "pk_test_x", "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_ALSOSECRET",

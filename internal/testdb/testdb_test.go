@@ -9,6 +9,7 @@ import (
 )
 
 func TestPoolIsMigratedAndIsolated(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := testdb.Pool(t)
 	b := testdb.Pool(t)

@@ -1,0 +1,12 @@
+package browsertest_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/saasstarter/saas/internal/browsertest"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(browsertest.Main(m))
+}
