@@ -74,6 +74,26 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
+// listenMetrics opens the metrics listener, or returns nil when metrics are
+// off. Outside production a taken port (a second instance, a local
+// Prometheus on its default 9090) is not worth refusing to start over: the
+// app logs it and runs without metrics.
+func listenMetrics(cfg config.Config, logger *slog.Logger) (net.Listener, error) {
+	if cfg.MetricsAddr == "" {
+		return nil, nil
+	}
+	mln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err == nil {
+		return mln, nil
+	}
+	if cfg.MetricsRequired {
+		return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", cfg.MetricsAddr, err)
+	}
+	logger.Warn("metrics off: their listener could not start (set METRICS_ADDR to another address, or off)",
+		"addr", cfg.MetricsAddr, "err", err)
+	return nil, nil
+}
+
 // openDatabase opens the pool, creating the database first outside
 // production so a fresh machine needs no setup.
 func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
@@ -123,19 +143,26 @@ func reconcile(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 }
 
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	// Listen first: with a BASE_URL derived from ADDR (development), the
+	// app's origin is where the listener really is, port 0 included.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if warning := cfg.ListenedOn(ln.Addr().String()); warning != "" {
+		logger.Warn(warning)
+	}
 	logger.Info("starting", "config", cfg)
 	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer pool.Close()
 	a, err := app.New(ctx, cfg, pool, logger)
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := server.NewHTTPServer(a.Handler, logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String())
@@ -145,14 +172,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMetrics()
 	metricsDone := make(chan error, 1)
-	if cfg.MetricsAddr == "" {
+	mln, err := listenMetrics(cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if mln == nil {
 		metricsDone <- nil
 	} else {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", cfg.MetricsAddr, err)
-		}
 		msrv := server.NewHTTPServer(a.Metrics.Handler(), logger)
 		go func() { metricsDone <- server.Run(metricsCtx, msrv, mln, 5*time.Second) }()
 		logger.Info("metrics", "url", "http://"+mln.Addr().String()+metrics.Path)

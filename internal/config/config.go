@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,6 +38,9 @@ type Config struct {
 	Env     string
 	Addr    string
 	BaseURL *url.URL
+	// BaseURLFromAddr is set when BASE_URL was unset and derived from ADDR
+	// (development and test only); ListenedOn then follows the real port.
+	BaseURLFromAddr bool
 
 	DatabaseURL string
 	// DBMaxConns sizes the pgx pool unless DATABASE_URL sets pool_max_conns.
@@ -62,6 +66,11 @@ type Config struct {
 	APIRateLimit int
 	// MetricsAddr is the private listener for /metrics; empty disables it.
 	MetricsAddr string
+	// MetricsRequired makes a metrics listener that cannot start stop the
+	// process (production, where METRICS_ADDR is set on purpose). Elsewhere
+	// the default loopback listener is a convenience: if its port is taken
+	// (a second instance, a local Prometheus) the app starts without it.
+	MetricsRequired bool
 }
 
 // Production reports whether the process runs in production.
@@ -88,9 +97,23 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.Addr = orDefault(getenv("ADDR"), defaultAddr)
 
-	base, err := url.Parse(orDefault(getenv("BASE_URL"), "http://localhost:8080"))
+	rawBase := getenv("BASE_URL")
+	if rawBase == "" {
+		if c.Production() {
+			return c, errors.New("BASE_URL is required in production (the public origin, such as https://app.example.com)")
+		}
+		// In development the app is reached where it listens: a second
+		// instance on another ADDR must not send its browser script,
+		// redirects and token checks to the first one's origin.
+		var err error
+		if rawBase, err = originOf(c.Addr); err != nil {
+			return c, fmt.Errorf("ADDR %q is not host:port: %w", c.Addr, err)
+		}
+		c.BaseURLFromAddr = true
+	}
+	base, err := url.Parse(rawBase)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || (base.Path != "" && base.Path != "/") {
-		return c, fmt.Errorf("BASE_URL must be an origin such as https://app.example.com, not %q", getenv("BASE_URL"))
+		return c, fmt.Errorf("BASE_URL must be an origin such as https://app.example.com, not %q", rawBase)
 	}
 	base.Path = ""
 	c.BaseURL = base
@@ -144,6 +167,7 @@ func Load(getenv Getenv) (Config, error) {
 	case !c.Production():
 		c.MetricsAddr = "127.0.0.1:9090"
 	}
+	c.MetricsRequired = c.Production() && c.MetricsAddr != ""
 
 	switch {
 	case c.ClerkSecretKey != "":
@@ -163,6 +187,60 @@ func Load(getenv Getenv) (Config, error) {
 		c.Mode = ModeEmulator
 	}
 	return c, nil
+}
+
+// originOf is the http origin a browser on this machine uses to reach a
+// listener on addr: a wildcard or empty host is reached as localhost.
+func originOf(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// ListenedOn is called once the listener is bound to addr (its real
+// address, with the port the kernel chose for ADDR=host:0). A BASE_URL
+// derived from ADDR follows it; an explicit BASE_URL on a loopback host
+// whose port is not the listener's is almost certainly a mistake (a copied
+// .env, a second instance), and the returned warning says so. Behind a
+// proxy in production the public port legitimately differs, so other hosts
+// are not second-guessed.
+func (c *Config) ListenedOn(addr string) (warning string) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if c.BaseURLFromAddr {
+		old := c.BaseURL.String()
+		c.BaseURL.Host = net.JoinHostPort(c.BaseURL.Hostname(), port)
+		if len(c.ClerkAuthorizedParty) == 1 && c.ClerkAuthorizedParty[0] == old {
+			c.ClerkAuthorizedParty = []string{c.BaseURL.String()}
+		}
+		return ""
+	}
+	basePort := c.BaseURL.Port()
+	if basePort == "" {
+		basePort = map[string]string{"http": "80", "https": "443"}[c.BaseURL.Scheme]
+	}
+	if isLoopbackHost(c.BaseURL.Hostname()) && basePort != port {
+		return fmt.Sprintf("BASE_URL %s does not reach this server (listening on %s): the browser script, redirects and "+
+			"token checks will use the wrong origin; unset BASE_URL to derive it from ADDR", c.BaseURL, addr)
+	}
+	return ""
+}
+
+// isLoopbackHost reports whether host names this machine.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // minSecretLen is the shortest accepted session key: 32 bytes of key material
