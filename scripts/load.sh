@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test (`go tool task load`): builds the app, runs it in emulator mode on
+# Load test (`go tool -modfile=tools/go.mod task load`): builds the app, runs it in emulator mode on
 # a free loopback port over a database of its own (created, then dropped),
 # waits until it is ready and the seed has synced, mints a session token
 # through the emulator's Backend API, then measures in one run:

@@ -50,7 +50,7 @@ func execPath() (string, error) {
 			return p, nil
 		}
 	}
-	return "", errors.New("Chromium not found; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH")
+	return "", errors.New("chromium not found; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH")
 }
 
 // shared is the test binary's one Chromium. Starting it costs about a second
