@@ -111,9 +111,10 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	// as a row the user can switch to.
 	b.Run(t, "the new organisation appears once synced",
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="org-row"][data-org-id] [data-testid="org-switch"]`)))
-	eventually(t, "Initech in the app database", func() bool {
-		return dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL") == 1
-	})
+	ta.synced(t)
+	if n := dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL"); n != 1 {
+		t.Fatalf("%d organisations named Initech in the app database, want 1", n)
+	}
 	var initech string
 	if err := ta.App.Pool().QueryRow(context.Background(), "SELECT clerk_id FROM organizations WHERE name = 'Initech'").Scan(&initech); err != nil {
 		t.Fatal(err)
