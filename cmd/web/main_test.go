@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +20,11 @@ import (
 
 	"github.com/saasstarter/saas/internal/testdb"
 )
+
+// TestMain drops the tests' databases once they are all done.
+func TestMain(m *testing.M) {
+	os.Exit(testdb.Main(m))
+}
 
 // logLines is the process log as a test reads it: every write is kept and
 // wakes whoever waits for a line.

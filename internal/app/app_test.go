@@ -3,99 +3,13 @@ package app_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/saasstarter/saas/internal/app"
-	"github.com/saasstarter/saas/internal/config"
-	"github.com/saasstarter/saas/internal/testdb"
 )
-
-// testConfig is the configuration of a test instance: test environment,
-// emulator mode, a fixed session key, and baseURL as the public origin.
-func testConfig(t testing.TB, baseURL string) config.Config {
-	t.Helper()
-	env := map[string]string{
-		"APP_ENV":        "test",
-		"BASE_URL":       baseURL,
-		"SESSION_SECRET": "test-session-secret-0123456789abcdef0123456789",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// testApp is a running application: its HTTP server (whose URL is the
-// app's BASE_URL) and the wired App, with the emulator delivering webhooks.
-type testApp struct {
-	*httptest.Server
-	App *app.App
-}
-
-// start runs the whole application over its own database, on a loopback
-// listener whose URL is the app's BASE_URL (the emulator's tokens and
-// scripts name that origin). The emulator's webhook delivery runs until the
-// test ends; call synced to wait for the app database to catch up.
-func start(t testing.TB, opts ...app.Options) *testApp {
-	t.Helper()
-	return startWithLogger(t, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
-}
-
-// startWithLogger is start with the app logging to logger.
-func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *testApp {
-	t.Helper()
-	var opt app.Options
-	if len(opts) > 0 {
-		opt = opts[0]
-	}
-	// Cheap password hashes and retries in milliseconds: neither bcrypt's
-	// cost nor Svix's back-off is what these tests are about, and both
-	// would dominate their run time.
-	if opt.Emulator.PasswordCost == 0 {
-		opt.Emulator.PasswordCost = bcrypt.MinCost
-	}
-	if opt.Emulator.RetrySchedule == nil {
-		opt.Emulator.RetrySchedule = []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond}
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	pool := testdb.Pool(t)
-	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = a.Handler
-	srv.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	return &testApp{Server: srv, App: a}
-}
-
-// newServer is start for tests that only need the HTTP server.
-func newServer(t testing.TB) *httptest.Server { return start(t).Server }
-
-// synced waits until every webhook the emulator has queued has been
-// delivered to (and answered by) the app.
-func (ta *testApp) synced(t testing.TB) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := ta.App.Emulator.WaitDelivered(ctx); err != nil {
-		t.Fatalf("webhooks not delivered: %v", err)
-	}
-}
 
 func get(t *testing.T, url string, header map[string]string) *http.Response {
 	t.Helper()

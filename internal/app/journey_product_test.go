@@ -35,6 +35,24 @@ func waitText(t *testing.T, b *browsertest.Browser, sel, want string) {
 	t.Fatalf("%s = %q, want %q (at %s; problems: %v)", sel, got, want, path(t, b), b.Problems())
 }
 
+// waitJS waits until expr is truthy in the page, across the navigations a
+// form post or a reload makes (each one restarts the wait in the new page).
+func waitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithDeadline(b.Ctx, deadline)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(0)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v (at %s; problems: %v)", what, err, path(t, b), b.Problems())
+		}
+	}
+}
+
 // sessionClaims decodes the browser's current __session token (without
 // verifying it: the server does that on every request).
 func sessionClaims(t *testing.T, b *browsertest.Browser) struct{ Iat, Exp int64 } {
@@ -109,8 +127,9 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	)
 	// The new organisation shows as pending until its webhook lands, then
 	// as a row the user can switch to.
-	b.Run(t, "the new organisation appears once synced",
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="org-row"][data-org-id] [data-testid="org-switch"]`)))
+	waitJS(t, b, "the new organisation appears once synced",
+		`Array.from(document.querySelectorAll('[data-testid="org-row"][data-org-id]')).some(function (r) {
+		   return r.textContent.indexOf("Initech") >= 0 && r.querySelector('[data-testid="org-switch"]'); })`)
 	ta.synced(t)
 	if n := dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL"); n != 1 {
 		t.Fatalf("%d organisations named Initech in the app database, want 1", n)

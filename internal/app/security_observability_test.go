@@ -127,6 +127,8 @@ func TestAccessLogNamesRequestUserAndOrg(t *testing.T) {
 func TestMetricsMeasureTheApp(t *testing.T) {
 	t.Parallel()
 	ta := start(t, app.Options{RateLimit: ratelimit.Config{Limit: 2}})
+	// One change in Clerk, so one webhook reaches the app.
+	bapi(t, ta.Server, http.MethodPatch, "/users/"+userID(t, ta.Server, "bob@acme.test"), map[string]any{"first_name": "Robert"}, nil)
 	ta.synced(t)
 	get(t, ta.URL+"/healthz", nil)
 	me := bearer(sessionToken(t, ta.Server, "alice@acme.test", ""))

@@ -109,18 +109,16 @@ func startShared() {
 	shared.cancel = func() { cancelBrowser(); cancelAlloc() }
 }
 
-// Main runs a package's tests and then closes the shared Chromium; call it
-// from TestMain: os.Exit(browsertest.Main(m)). Without it Chromium still
-// dies with the test process, but its temporary profile is left behind.
-func Main(m *testing.M) int {
-	code := m.Run()
+// Close closes the shared Chromium and removes its profile; call it from
+// TestMain after m.Run. Without it Chromium still dies with the test
+// process, but its temporary profile is left behind.
+func Close() {
 	if shared.cancel != nil {
 		shared.cancel()
 	}
 	if shared.dataDir != "" {
 		_ = os.RemoveAll(shared.dataDir)
 	}
-	return code
 }
 
 // New opens a tab for t in a fresh browser context of the shared Chromium

@@ -8,5 +8,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(browsertest.Main(m))
+	code := m.Run()
+	browsertest.Close()
+	os.Exit(code)
 }

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		once.Do(func() { key, err = real() })
 		return key, err
 	}
-	os.Exit(browsertest.Main(m))
+	os.Exit(testdb.Main(m, browsertest.Close))
 }
 
 // receivedEvent is one webhook delivery as the test receiver saw it.
