@@ -14,8 +14,8 @@ import (
 // shows no errors and no CSP violations.
 func TestLandingPageInBrowser(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
 	b := browsertest.New(t, 60*time.Second)
+	srv := newServer(t)
 	b.Run(t, "open landing page",
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="landing"] h1`)),

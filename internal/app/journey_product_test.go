@@ -93,9 +93,9 @@ func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 // tokens live 5 seconds here, so the journey also proves they refresh.
 func TestProductJourneyInBrowser(t *testing.T) {
 	t.Parallel()
+	b := browsertest.New(t, 150*time.Second)
 	ta := start(t, app.Options{Emulator: clerkemu.Config{TokenLifetime: 5 * time.Second}})
 	ta.synced(t)
-	b := browsertest.New(t, 150*time.Second)
 
 	b.Run(t, "open the sign-in page", chromedp.Navigate(ta.URL+"/sign-in"))
 	signInThroughUI(t, b, "dave@example.test")
