@@ -34,6 +34,7 @@ const invitationCols = `id, org_id, email, role, status, token, redirect_url, us
 	private_metadata, expires_at, created_at, updated_at`
 
 func (e *Emulator) invitationRoutes(h func(string, http.HandlerFunc)) {
+	h("GET /organization_invitations", e.handleListInstanceOrgInvitations)
 	h("GET /organizations/{id}/invitations", e.handleListInvitations)
 	h("GET /organizations/{id}/invitations/pending", e.handleListPendingInvitations)
 	h("POST /organizations/{id}/invitations", e.handleCreateInvitation)
@@ -338,6 +339,30 @@ func (e *Emulator) handleListInvitations(w http.ResponseWriter, r *http.Request)
 			emails[i] = strings.ToLower(strings.TrimSpace(v[i]))
 		}
 		wh.add("email = ANY(%s)", emails)
+	}
+	order, err := orderBy(q, orgInvitationOrder, "id", "created_at DESC, id DESC")
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	e.listOrgInvitations(w, r, &wh, pg, order)
+}
+
+// handleListInstanceOrgInvitations is GET /organization_invitations: the
+// organization invitations of every organization, newest first.
+func (e *Emulator) handleListInstanceOrgInvitations(w http.ResponseWriter, r *http.Request) {
+	q, pg, err := listQuery(r, "status", "query", "order_by")
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	var wh where
+	if err := invitationStatusFilter(&wh, q, e.nowMS()); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	if v := q.Get("query"); v != "" {
+		wh.add("email ILIKE %s", likePattern(v))
 	}
 	order, err := orderBy(q, orgInvitationOrder, "id", "created_at DESC, id DESC")
 	if err != nil {
