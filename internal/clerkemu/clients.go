@@ -76,19 +76,7 @@ func (e *Emulator) handleListClients(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	paginated, err := boolParam(q, "paginated")
-	if err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	var total int64
-	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM clerkemu.clients").Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	rows, err := many[clientBAPIRow](ctx, e.pool, "SELECT "+clientBAPICols+" FROM clerkemu.clients ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
-		pg.limit, pg.offset)
+	rows, total, err := fetchPage[clientBAPIRow](r.Context(), e.pool, clientBAPICols, "clerkemu.clients", &where{}, "created_at DESC, id DESC", pg)
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -100,11 +88,9 @@ func (e *Emulator) handleListClients(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if paginated != nil && *paginated {
-		writeJSON(w, http.StatusOK, list[*clientJSON]{Data: data, TotalCount: total})
-		return
+	if err := writeList(w, q, data, total); err != nil {
+		e.fail(w, r, err)
 	}
-	writeJSON(w, http.StatusOK, data)
 }
 
 // handleHandshakePayload is GET /v1/clients/handshake_payload?nonce=…,

@@ -197,11 +197,6 @@ func (e *Emulator) handleListInstanceInvitations(w http.ResponseWriter, r *http.
 		e.fail(w, r, err)
 		return
 	}
-	paginated, err := boolParam(q, "paginated")
-	if err != nil {
-		e.fail(w, r, err)
-		return
-	}
 	var wh where
 	if err := invitationStatusFilter(&wh, q, e.nowMS()); err != nil {
 		e.fail(w, r, err)
@@ -215,14 +210,7 @@ func (e *Emulator) handleListInstanceInvitations(w http.ResponseWriter, r *http.
 		e.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	var total int64
-	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM clerkemu.instance_invitations"+wh.sql(), wh.args...).Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	rows, err := many[instanceInvitationRow](ctx, e.pool, "SELECT "+instanceInvitationCols+" FROM clerkemu.instance_invitations"+
-		wh.sql()+" ORDER BY "+order+" LIMIT "+wh.next()+" OFFSET $"+itoa(len(wh.args)+2), append(wh.args, pg.limit, pg.offset)...)
+	rows, total, err := fetchPage[instanceInvitationRow](r.Context(), e.pool, instanceInvitationCols, "clerkemu.instance_invitations", &wh, order, pg)
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -231,11 +219,9 @@ func (e *Emulator) handleListInstanceInvitations(w http.ResponseWriter, r *http.
 	for i, inv := range rows {
 		data[i] = e.instanceInvitationJSON(inv)
 	}
-	if paginated != nil && *paginated {
-		writeJSON(w, http.StatusOK, list[*instanceInvitationJSON]{Data: data, TotalCount: total})
-		return
+	if err := writeList(w, q, data, total); err != nil {
+		e.fail(w, r, err)
 	}
-	writeJSON(w, http.StatusOK, data)
 }
 
 func (e *Emulator) handleRevokeInstanceInvitation(w http.ResponseWriter, r *http.Request) {

@@ -289,13 +289,7 @@ func invitationStatusFilter(wh *where, q url.Values, now int64) error {
 // matching wh.
 func (e *Emulator) listOrgInvitations(w http.ResponseWriter, r *http.Request, wh *where, pg page, order string) {
 	ctx := r.Context()
-	var total int64
-	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM clerkemu.invitations"+wh.sql(), wh.args...).Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	rows, err := many[invitationRow](ctx, e.pool, "SELECT "+invitationCols+" FROM clerkemu.invitations"+wh.sql()+
-		" ORDER BY "+order+" LIMIT "+wh.next()+" OFFSET $"+itoa(len(wh.args)+2), append(wh.args, pg.limit, pg.offset)...)
+	rows, total, err := fetchPage[invitationRow](ctx, e.pool, invitationCols, "clerkemu.invitations", wh, order, pg)
 	if err != nil {
 		e.fail(w, r, err)
 		return

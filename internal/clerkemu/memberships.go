@@ -92,14 +92,8 @@ func (e *Emulator) listMemberships(w http.ResponseWriter, r *http.Request, q url
 		return
 	}
 	ctx := r.Context()
-	from := " FROM clerkemu.memberships m JOIN clerkemu.users u ON u.id = m.user_id" + wh.sql()
-	var total int64
-	if err := e.pool.QueryRow(ctx, "SELECT count(*)"+from, wh.args...).Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	rows, err := many[membershipRow](ctx, e.pool, "SELECT "+membershipColsM+from+" ORDER BY "+order+
-		" LIMIT "+wh.next()+" OFFSET $"+itoa(len(wh.args)+2), append(wh.args, pg.limit, pg.offset)...)
+	rows, total, err := fetchPage[membershipRow](ctx, e.pool, membershipColsM,
+		"clerkemu.memberships m JOIN clerkemu.users u ON u.id = m.user_id", wh, order, pg)
 	if err != nil {
 		e.fail(w, r, err)
 		return

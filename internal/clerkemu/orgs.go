@@ -165,14 +165,7 @@ func (e *Emulator) handleListOrgs(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	var total int64
-	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM clerkemu.organizations o"+wh.sql(), wh.args...).Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	rows, err := many[orgRow](ctx, e.pool, "SELECT "+orgCols+" FROM clerkemu.organizations o"+wh.sql()+" ORDER BY "+order+
-		" LIMIT "+wh.next()+" OFFSET $"+itoa(len(wh.args)+2), append(wh.args, pg.limit, pg.offset)...)
+	rows, total, err := fetchPage[orgRow](r.Context(), e.pool, orgCols, "clerkemu.organizations o", &wh, order, pg)
 	if err != nil {
 		e.fail(w, r, err)
 		return

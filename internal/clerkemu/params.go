@@ -2,6 +2,7 @@ package clerkemu
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -235,4 +236,32 @@ func likePattern(s string) string {
 type list[T any] struct {
 	Data       []T   `json:"data"`
 	TotalCount int64 `json:"total_count"`
+}
+
+// fetchPage counts the rows of from (a FROM clause, filtered by wh) and
+// loads one page of them, cols in order; the count is Clerk's total_count.
+func fetchPage[T any](ctx context.Context, q querier, cols, from string, wh *where, order string, pg page) ([]*T, int64, error) {
+	var total int64
+	if err := q.QueryRow(ctx, "SELECT count(*) FROM "+from+wh.sql(), wh.args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := many[T](ctx, q, "SELECT "+cols+" FROM "+from+wh.sql()+" ORDER BY "+order+
+		" LIMIT "+wh.next()+" OFFSET $"+strconv.Itoa(len(wh.args)+2), append(wh.args, pg.limit, pg.offset)...)
+	return rows, total, err
+}
+
+// writeList answers a list endpoint that has Clerk's paginated switch:
+// {data,total_count} with paginated=true (what Clerk's SDKs send), else the
+// bare array of Clerk's older responses.
+func writeList[T any](w http.ResponseWriter, q url.Values, data []T, total int64) error {
+	paginated, err := boolParam(q, "paginated")
+	if err != nil {
+		return err
+	}
+	if paginated != nil && *paginated {
+		writeJSON(w, http.StatusOK, list[T]{Data: data, TotalCount: total})
+	} else {
+		writeJSON(w, http.StatusOK, data)
+	}
+	return nil
 }

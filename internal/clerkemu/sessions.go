@@ -171,11 +171,6 @@ func (e *Emulator) handleListSessions(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	paginated, err := boolParam(q, "paginated")
-	if err != nil {
-		e.fail(w, r, err)
-		return
-	}
 	var wh where
 	if v := q.Get("client_id"); v != "" {
 		wh.add("client_id = %s", v)
@@ -195,14 +190,7 @@ func (e *Emulator) handleListSessions(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, unsupportedValue("status", "status "+v+" is not a session status"))
 		return
 	}
-	ctx := r.Context()
-	var total int64
-	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM clerkemu.sessions"+wh.sql(), wh.args...).Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	rows, err := many[sessionRow](ctx, e.pool, "SELECT "+sessionCols+" FROM clerkemu.sessions"+wh.sql()+
-		" ORDER BY created_at DESC, id DESC LIMIT "+wh.next()+" OFFSET $"+itoa(len(wh.args)+2), append(wh.args, pg.limit, pg.offset)...)
+	rows, total, err := fetchPage[sessionRow](r.Context(), e.pool, sessionCols, "clerkemu.sessions", &wh, "created_at DESC, id DESC", pg)
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -211,11 +199,9 @@ func (e *Emulator) handleListSessions(w http.ResponseWriter, r *http.Request) {
 	for i, s := range rows {
 		data[i] = sessionJSONOf(s)
 	}
-	if paginated != nil && *paginated {
-		writeJSON(w, http.StatusOK, list[*sessionJSON]{Data: data, TotalCount: total})
-		return
+	if err := writeList(w, q, data, total); err != nil {
+		e.fail(w, r, err)
 	}
-	writeJSON(w, http.StatusOK, data)
 }
 
 func (e *Emulator) handleGetSession(w http.ResponseWriter, r *http.Request) {
