@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/auth/authtest"
-	"github.com/saasstarter/saas/internal/config"
-	"github.com/saasstarter/saas/internal/testdb"
 )
 
 // TestClerkProxyURL: with CLERK_PROXY_URL the app serves Clerk's Frontend
@@ -35,29 +32,9 @@ func TestClerkProxyURL(t *testing.T) {
 		_, _ = io.WriteString(w, `{"response":null,"client":null}`)
 	}))
 	t.Cleanup(fapi.Close)
-	iss := authtest.NewIssuer(t, "ins_test_proxy")
-	env := map[string]string{
-		"APP_ENV":                      "production",
-		"BASE_URL":                     prodBaseURL,
-		"SESSION_SECRET":               "prod-session-secret-0123456789abcdef0123456789",
-		"CLERK_SECRET_KEY":             "sk_live_0123456789abcdef",
-		"CLERK_PUBLISHABLE_KEY":        prodPK,
-		"CLERK_JWT_KEY":                iss.PEM(),
-		"CLERK_WEBHOOK_SIGNING_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		"CLERK_API_URL":                "http://127.0.0.1:1/v1",
-		"CLERK_PROXY_URL":              proxyURL,
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
 	up, _ := url.Parse(fapi.URL)
-	a, err := app.New(context.Background(), cfg, testdb.Pool(t), slog.New(slog.DiscardHandler), app.Options{ClerkProxyUpstream: up})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(srv.Close)
+	prod := startProductionWith(t, map[string]string{"CLERK_PROXY_URL": proxyURL}, app.Options{ClerkProxyUpstream: up})
+	srv := prod.Server
 
 	t.Run("ForwardsToTheFrontendAPI", func(t *testing.T) {
 		res, body := do(t, http.MethodGet, srv.URL+"/__clerk/v1/client?_clerk_js_version=5.0.0", map[string]string{"X-Forwarded-For": "10.6.6.6"}, nil)
@@ -84,7 +61,7 @@ func TestClerkProxyURL(t *testing.T) {
 	token := func(issuer string) string {
 		c := authtest.Session(issuer, "user_p", "sess_p", time.Now())
 		c["azp"] = prodBaseURL
-		return iss.Sign(t, nil, c)
+		return prod.issuer.Sign(t, nil, c)
 	}
 	t.Run("IssMustBeTheProxyURL", func(t *testing.T) {
 		if res, body := do(t, http.MethodGet, srv.URL+"/api/me", bearer(token(proxyURL)), nil); res.StatusCode != 200 {
