@@ -12,9 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The development browser and Clerk's handshake (clerk.md §2.4; JS
+// The development browser and Clerk's handshake, as
 // packages/backend/src/tokens/{request,handshake}.ts and
-// packages/clerk-js/src/core/auth/devBrowser.ts in clerk/javascript).
+// packages/clerk-js/src/core/auth/devBrowser.ts in clerk/javascript use
+// them.
 //
 // A development instance knows a browser by its development browser token,
 // __clerk_db_jwt: ClerkJS creates it with POST /v1/dev_browser, keeps it in

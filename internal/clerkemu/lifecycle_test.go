@@ -83,7 +83,7 @@ func TestLoopbackOnly(t *testing.T) {
 
 // TestRefusesProxiedRequests: a reverse proxy, load balancer or tunnel on
 // the same machine makes every request look local; the headers it adds
-// give it away, and the emulator refuses the request (issue 14.3b).
+// give it away, and the emulator refuses the request.
 func TestRefusesProxiedRequests(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -105,7 +105,7 @@ func TestRefusesProxiedRequests(t *testing.T) {
 
 // TestRefusesForeignHost: a page on another site whose DNS name is rebound
 // to 127.0.0.1 sends its own Host; the emulator answers BASE_URL's host
-// only, Backend API included (issue 14.3c).
+// only, Backend API included.
 func TestRefusesForeignHost(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -129,7 +129,7 @@ func TestRefusesForeignHost(t *testing.T) {
 }
 
 // TestRefusesNonLoopbackBaseURL: the emulator does not start on an origin
-// other machines can reach (issue 14.3a).
+// other machines can reach.
 func TestRefusesNonLoopbackBaseURL(t *testing.T) {
 	t.Parallel()
 	for _, raw := range []string{"https://app.example.com", "http://192.168.1.10:8080", "http://0.0.0.0:8080", "http://[2001:db8::1]:8080",
