@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -27,6 +28,7 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerkemu"
+	"github.com/saasstarter/saas/internal/clerkproxy"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
@@ -77,8 +79,13 @@ type ClerkSettings struct {
 	APIURL         string
 	JWTKey         string
 	WebhookSecret  string
-	FrontendAPI    string
-	ScriptURL      string
+	// FrontendAPI is the Frontend API URL the browser and the handshake
+	// use, and the exact iss of session tokens: the proxy URL when the
+	// Frontend API is proxied (always in emulator mode).
+	FrontendAPI string
+	ScriptURL   string
+	// ProxyURL is the Frontend API proxy on the app's origin, or empty.
+	ProxyURL string
 }
 
 // BackendConfig is the clerk-sdk-go client configuration for Backend API
@@ -100,6 +107,9 @@ type Options struct {
 	// RateLimit sets the /api rate limit; the zero value is 120 requests a
 	// minute per user or machine.
 	RateLimit ratelimit.Config
+	// ClerkProxyUpstream overrides the Frontend API the CLERK_PROXY_URL
+	// proxy forwards to (default: Clerk's, from the publishable key).
+	ClerkProxyUpstream *url.URL
 }
 
 // SessionTemplate is the session-token customisation the app expects, set in
@@ -174,6 +184,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Clerk: layouts.ClerkScript{
 			ScriptURL:      a.Clerk.ScriptURL,
 			PublishableKey: a.Clerk.PublishableKey,
+			ProxyURL:       a.Clerk.ProxyURL,
 			Emulator:       a.Emulator != nil,
 		},
 		Identity: identity,
@@ -198,12 +209,37 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	a.limiter = ratelimit.New(pool, limit, logger)
 	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
 
-	var mounted http.Handler
-	if a.Emulator != nil {
-		mounted = a.Emulator.Handler()
+	mountPath, mounted, err := a.frontendAPI(opt)
+	if err != nil {
+		return nil, err
 	}
-	a.Handler = server.Handler(a.Echo, routes.Emulator, mounted)
+	a.Handler = server.Handler(a.Echo, mountPath, mounted)
 	return a, nil
+}
+
+// frontendAPI is what the app serves besides itself, and where: the
+// emulator at /__clerk in emulator mode; with CLERK_PROXY_URL, a reverse
+// proxy to Clerk's Frontend API at that URL's path; else nothing.
+func (a *App) frontendAPI(opt Options) (string, http.Handler, error) {
+	if a.Emulator != nil {
+		return routes.Emulator, a.Emulator.Handler(), nil
+	}
+	if a.cfg.ClerkProxyURL == nil {
+		return "", nil, nil
+	}
+	upstream := opt.ClerkProxyUpstream
+	if upstream == nil {
+		var err error
+		if upstream, err = clerkproxy.UpstreamFor(a.cfg.ClerkPublishableKey); err != nil {
+			return "", nil, fmt.Errorf("CLERK_PUBLISHABLE_KEY: %w", err)
+		}
+	}
+	h, err := clerkproxy.New(clerkproxy.Config{ProxyURL: a.cfg.ClerkProxyURL, SecretKey: a.cfg.ClerkSecretKey,
+		Upstream: upstream, Logger: a.logger})
+	if err != nil {
+		return "", nil, fmt.Errorf("CLERK_PROXY_URL: %w", err)
+	}
+	return a.cfg.ClerkProxyURL.Path, h, nil
 }
 
 // setupClerk fills a.Clerk: from the configuration in Clerk mode, or from a
@@ -214,6 +250,13 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		if err != nil {
 			return fmt.Errorf("CLERK_PUBLISHABLE_KEY: %w", err)
 		}
+		var proxy string
+		if a.cfg.ClerkProxyURL != nil {
+			// Behind a proxy, ClerkJS, the handshake and iss all use
+			// the proxy URL (Clerk's proxy setup).
+			proxy = a.cfg.ClerkProxyURL.String()
+			fapi = proxy
+		}
 		a.Clerk = ClerkSettings{
 			SecretKey:      a.cfg.ClerkSecretKey,
 			PublishableKey: a.cfg.ClerkPublishableKey,
@@ -222,6 +265,7 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 			WebhookSecret:  a.cfg.ClerkWebhookSecret,
 			FrontendAPI:    fapi,
 			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
+			ProxyURL:       proxy,
 		}
 		return nil
 	}
@@ -252,20 +296,24 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		// into the process over HTTP.
 		JWTKey:        emu.PublicKeyPEM(),
 		WebhookSecret: emu.WebhookSecret(),
-		FrontendAPI:   emu.Issuer(),
+		FrontendAPI:   emu.ProxyURL(),
 		ScriptURL:     emu.ScriptURL(),
+		ProxyURL:      emu.ProxyURL(),
 	}
 	return nil
 }
 
 // securityConfig allows exactly the origins ClerkJS needs in Clerk mode;
-// in emulator mode everything is same-origin.
+// in emulator mode, and for a proxied Frontend API, ClerkJS and its API are
+// on the app's own origin ('self').
 func (a *App) securityConfig() secure.Config {
 	sc := secure.Config{HSTS: a.cfg.Production()}
 	if a.Emulator == nil {
-		fapi := a.Clerk.FrontendAPI
-		sc.ScriptSrc = []string{fapi, "https://challenges.cloudflare.com"}
-		sc.ConnectSrc = []string{fapi}
+		if a.Clerk.ProxyURL == "" {
+			sc.ScriptSrc = []string{a.Clerk.FrontendAPI}
+			sc.ConnectSrc = []string{a.Clerk.FrontendAPI}
+		}
+		sc.ScriptSrc = append(sc.ScriptSrc, "https://challenges.cloudflare.com")
 		sc.ImgSrc = []string{"https://img.clerk.com"}
 		sc.FrameSrc = []string{"https://challenges.cloudflare.com"}
 	}

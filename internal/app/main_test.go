@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saasstarter/saas/internal/app"
@@ -74,41 +75,43 @@ func testOptions(opt app.Options) app.Options {
 // it costs a fraction of seeding and syncing again. Tests that watch the
 // seed arrive (no delivery, chaotic delivery) start from an empty database.
 var seeded struct {
-	once sync.Once
-	name string
-	err  error
+	once   sync.Once
+	name   string
+	origin string // the BASE_URL the seed was made under
+	err    error
 }
 
 func seededTemplate(t testing.TB) string {
 	t.Helper()
-	seeded.once.Do(func() { seeded.name, seeded.err = buildSeeded() })
+	seeded.once.Do(func() { seeded.name, seeded.origin, seeded.err = buildSeeded() })
 	if seeded.err != nil {
 		t.Fatalf("seeded template database: %v", seeded.err)
 	}
 	return seeded.name
 }
 
-func buildSeeded() (name string, err error) {
+func buildSeeded() (name, origin string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if name, err = testdb.Create(ctx); err != nil {
-		return "", err
+		return "", "", err
 	}
 	pool, err := database.Open(ctx, testdb.URLFor(name), 4)
 	if err != nil {
-		return name, err
+		return name, "", err
 	}
 	// The template must have no connections left when tests clone it.
 	defer pool.Close()
 	srv := httptest.NewUnstartedServer(nil)
 	defer srv.Close()
-	cfg, err := loadTestConfig("http://" + srv.Listener.Addr().String())
+	origin = "http://" + srv.Listener.Addr().String()
+	cfg, err := loadTestConfig(origin)
 	if err != nil {
-		return name, err
+		return name, "", err
 	}
 	a, err := app.New(ctx, cfg, pool, slog.New(slog.DiscardHandler), testOptions(app.Options{}))
 	if err != nil {
-		return name, err
+		return name, "", err
 	}
 	srv.Config.Handler = a.Handler
 	srv.Start()
@@ -118,7 +121,23 @@ func buildSeeded() (name string, err error) {
 	err = a.Emulator.WaitDelivered(ctx)
 	stop()
 	<-done
-	return name, err
+	return name, origin, err
+}
+
+// relocate moves a clone of the seeded template to origin: the emulator
+// sends absolute image URLs, as Clerk does, so the synced rows name the
+// origin the seed was made under, which no server answers any more.
+func relocate(t testing.TB, pool *pgxpool.Pool, origin string) {
+	t.Helper()
+	for _, q := range []string{
+		`UPDATE users SET image_url = replace(image_url, $1, $2)`,
+		`UPDATE organizations SET image_url = replace(image_url, $1, $2)`,
+		`UPDATE webhook_events SET payload = replace(payload::text, $1, $2)::jsonb`,
+	} {
+		if _, err := pool.Exec(context.Background(), q, seeded.origin, origin); err != nil {
+			t.Fatalf("relocate the seeded database: %v", err)
+		}
+	}
 }
 
 // start runs the whole application over its own database, on a loopback
@@ -143,8 +162,12 @@ func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *te
 		template = seededTemplate(t)
 	}
 	srv := httptest.NewUnstartedServer(nil)
+	origin := "http://" + srv.Listener.Addr().String()
 	pool := testdb.ClonePool(t, template)
-	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opt)
+	if template != "" {
+		relocate(t, pool, origin)
+	}
+	a, err := app.New(context.Background(), testConfig(t, origin), pool, logger, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

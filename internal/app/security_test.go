@@ -54,6 +54,13 @@ type prodApp struct {
 // behind a TLS-terminating load balancer.
 func startProduction(t testing.TB) *prodApp {
 	t.Helper()
+	return startProductionWith(t, nil)
+}
+
+// startProductionWith is startProduction with more environment variables
+// and wiring options.
+func startProductionWith(t testing.TB, extra map[string]string, opts ...app.Options) *prodApp {
+	t.Helper()
 	iss := authtest.NewIssuer(t, "ins_test_kid")
 	env := map[string]string{
 		"APP_ENV":                      "production",
@@ -66,11 +73,14 @@ func startProduction(t testing.TB) *prodApp {
 		// Nothing may call Clerk: an unroutable API URL makes any attempt fail.
 		"CLERK_API_URL": "http://127.0.0.1:1/v1",
 	}
+	for k, v := range extra {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, testdb.Pool(t), slog.New(slog.DiscardHandler))
+	a, err := app.New(context.Background(), cfg, testdb.Pool(t), slog.New(slog.DiscardHandler), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,6 +29,8 @@ type Authenticator struct {
 	sessions *ttlCache[*Auth]
 	machines *ttlCache[*Machine]
 	m2m      *m2m_token.Client
+	// http calls the Backend API for handshake nonces.
+	http *http.Client
 
 	// cacheHits and cacheMisses count verified-claims cache lookups, for
 	// the metrics endpoint.
@@ -70,6 +73,7 @@ func New(cfg Config) (*Authenticator, error) {
 		parties:  map[string]struct{}{},
 		sessions: newTTLCache[*Auth](cacheSize),
 		machines: newTTLCache[*Machine](cacheSize),
+		http:     httpClient(cfg),
 	}
 	for _, p := range cfg.AuthorizedParties {
 		a.parties[strings.TrimRight(p, "/")] = struct{}{}
@@ -134,8 +138,8 @@ func (a *Authenticator) authenticate(c echo.Context) (au *Auth, handled bool, er
 
 	ck := readCookies(r.Header, a.suffix)
 	if web.IsDocument(c) {
-		if tok, fromCookie := handshakeToken(c, ck); tok != "" {
-			return a.finishHandshake(c, tok, fromCookie)
+		if ret, ok := handshakeReturned(c, ck); ok {
+			return a.finishHandshake(c, ret)
 		}
 	}
 	tok, rawUAT, _ := ck.sessionToken()

@@ -174,7 +174,7 @@ func TestFrontendJourney(t *testing.T) {
 		t.Fatalf("a new user has no organization: %v", sess)
 	}
 
-	resp, body = b.post("/v1/me/organizations", url.Values{"name": {"Zoe's Lab"}})
+	resp, body = b.post("/v1/organizations", url.Values{"name": {"Zoe's Lab"}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("create org: %d %v", resp.StatusCode, body)
 	}

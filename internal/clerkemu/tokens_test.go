@@ -159,7 +159,7 @@ func TestTemplateShortcodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &userRow{ID: "user_1", Email: "a@b.test", FirstName: strp("Ann"), PublicMD: json.RawMessage(`{"onboarded":true}`)}
-	got := renderTemplate(tmpl, templateVars(u, nil, nil))
+	got := renderTemplate(tmpl, (&Emulator{issuer: "http://localhost:8080/__clerk"}).templateVars(u, nil, nil))
 	want := map[string]any{"meta": map[string]any{"onboarded": true}, "onboarded": true, "greeting": "Hi Ann from nowhere", "name": "Ann"}
 	gj, _ := json.Marshal(got)
 	wj, _ := json.Marshal(want)

@@ -57,6 +57,10 @@ type Config struct {
 	ClerkAPIURL          string
 	ClerkWebhookSecret   string
 	ClerkAuthorizedParty []string
+	// ClerkProxyURL, in Clerk mode, is where the app serves Clerk's
+	// Frontend API through its own origin (Clerk's proxy setup); nil when
+	// CLERK_PROXY_URL is unset. Tokens then carry it as iss.
+	ClerkProxyURL *url.URL
 
 	// EmulatorSecretKey is the emulator's Backend API secret key.
 	EmulatorSecretKey string
@@ -186,6 +190,17 @@ func Load(getenv Getenv) (Config, error) {
 	default:
 		c.Mode = ModeEmulator
 	}
+	if v := getenv("CLERK_PROXY_URL"); v != "" {
+		if c.Mode != ModeClerk {
+			return c, fmt.Errorf("CLERK_PROXY_URL is for Clerk mode (set CLERK_SECRET_KEY); the emulator always serves the Frontend API at %s/__clerk", c.BaseURL)
+		}
+		p, err := url.Parse(strings.TrimRight(v, "/"))
+		if err != nil || p.Scheme != c.BaseURL.Scheme || p.Host != c.BaseURL.Host || p.Path == "" ||
+			p.User != nil || p.RawQuery != "" || p.Fragment != "" || strings.Contains(p.Path, "//") {
+			return c, fmt.Errorf("CLERK_PROXY_URL must be a path on BASE_URL, such as %s/__clerk, not %q", c.BaseURL, v)
+		}
+		c.ClerkProxyURL = p
+	}
 	return c, nil
 }
 
@@ -310,6 +325,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("clerk_api_url", c.ClerkAPIURL),
 		slog.String("clerk_webhook_signing_secret", mask(c.ClerkWebhookSecret)),
 		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
+		slog.String("clerk_proxy_url", urlString(c.ClerkProxyURL)),
 		slog.Int("api_rate_limit", c.APIRateLimit),
 		slog.String("metrics_addr", c.MetricsAddr),
 	)
@@ -336,6 +352,13 @@ func maskURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "****")
 	}
 	return u.Redacted()
+}
+
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
 }
 
 func orDefault(v, def string) string {

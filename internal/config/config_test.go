@@ -149,6 +149,11 @@ func TestInvalid(t *testing.T) {
 		{"ErrNoWebhookSecret", with(clerk, "CLERK_WEBHOOK_SIGNING_SECRET", ""), "CLERK_WEBHOOK_SIGNING_SECRET"},
 		{"ErrBadRateLimit", map[string]string{"SESSION_SECRET": key32, "API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT"},
 		{"ErrZeroRateLimit", map[string]string{"SESSION_SECRET": key32, "API_RATE_LIMIT": "0"}, "API_RATE_LIMIT"},
+		{"ErrProxyURLInEmulatorMode", map[string]string{"SESSION_SECRET": key32, "CLERK_PROXY_URL": "http://localhost:8080/__clerk"}, "CLERK_PROXY_URL"},
+		{"ErrProxyURLOtherHost", with(clerk, "CLERK_PROXY_URL", "https://proxy.example.net/__clerk"), "CLERK_PROXY_URL"},
+		{"ErrProxyURLRoot", with(clerk, "CLERK_PROXY_URL", "http://localhost:8080/"), "CLERK_PROXY_URL"},
+		{"ErrProxyURLRelative", with(clerk, "CLERK_PROXY_URL", "/__clerk"), "CLERK_PROXY_URL"},
+		{"ErrProxyURLQuery", with(clerk, "CLERK_PROXY_URL", "http://localhost:8080/__clerk?x=1"), "CLERK_PROXY_URL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,6 +165,27 @@ func TestInvalid(t *testing.T) {
 				t.Fatalf("error %q should be one line naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestProxyURL: CLERK_PROXY_URL is a path on BASE_URL, trailing slash
+// dropped, and shows in the start-up summary.
+func TestProxyURL(t *testing.T) {
+	cfg, err := load(map[string]string{"SESSION_SECRET": key32, "CLERK_SECRET_KEY": "sk_test_x",
+		"CLERK_PUBLISHABLE_KEY": "pk_test_x", "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x",
+		"BASE_URL": "https://app.example.com", "CLERK_PROXY_URL": "https://app.example.com/__clerk/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClerkProxyURL == nil || cfg.ClerkProxyURL.String() != "https://app.example.com/__clerk" {
+		t.Fatalf("ClerkProxyURL = %v", cfg.ClerkProxyURL)
+	}
+	if out := fmt.Sprint(cfg.LogValue()); !strings.Contains(out, "clerk_proxy_url=https://app.example.com/__clerk") {
+		t.Errorf("log value: %s", out)
+	}
+	unset, _ := load(map[string]string{"SESSION_SECRET": key32})
+	if unset.ClerkProxyURL != nil {
+		t.Errorf("unset CLERK_PROXY_URL = %v", unset.ClerkProxyURL)
 	}
 }
 

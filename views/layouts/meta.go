@@ -44,6 +44,10 @@ func (i Identity) IsOrgAdmin() bool { return i.OrgRole == "org:admin" }
 type ClerkScript struct {
 	ScriptURL      string
 	PublishableKey string
+	// ProxyURL is the Frontend API proxy (data-clerk-proxy-url), set in
+	// emulator mode and with CLERK_PROXY_URL; ClerkJS then calls it
+	// instead of the host in the publishable key.
+	ProxyURL string
 	// Emulator marks development pages with a badge.
 	Emulator bool
 }
