@@ -20,6 +20,7 @@ import (
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/logging"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/server"
 )
@@ -45,7 +46,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg, logOut)
+	out := logging.NewWriter(logOut, logging.FlushInterval)
+	defer out.Close()
+	logger := logging.New(out, cfg.Production())
 	slog.SetDefault(logger)
 
 	switch cmd {
@@ -63,15 +66,6 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 	default:
 		return fmt.Errorf("unknown command %q (want serve, migrate or reconcile)", cmd)
 	}
-}
-
-// newLogger writes JSON in production, for log pipelines, and readable text
-// elsewhere.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	if cfg.Production() {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // listenMetrics opens the metrics listener, or returns nil when metrics are

@@ -200,6 +200,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Policy:       auth.Policy(PublicRoutes),
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
+		Formless:     []string{routes.APIPrefix, routes.Healthz, routes.Readyz, static.URLPrefix},
 		Metrics:      a.Metrics.Middleware(),
 	})
 	limit := opt.RateLimit
