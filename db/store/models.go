@@ -9,15 +9,19 @@ import (
 )
 
 type AuditLog struct {
-	ID                  int64
-	OrganizationID      *int64
-	Actor               string
-	Impersonator        string
-	Action              string
-	Target              string
-	Details             []byte
-	CreatedAt           pgtype.Timestamptz
-	OrganizationClerkID string
+	ID                   int64
+	OrganizationID       *int64
+	Actor                string
+	Impersonator         string
+	Action               string
+	Target               string
+	Details              []byte
+	CreatedAt            pgtype.Timestamptz
+	OrganizationClerkID  string
+	ActorID              *int64
+	ImpersonatorID       *int64
+	TargetUserID         *int64
+	TargetOrganizationID *int64
 }
 
 type Invitation struct {

@@ -11,7 +11,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/appsession"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/render"
@@ -124,20 +124,12 @@ func (s scope) frame(c echo.Context, tab pages.AdminTab) pages.AdminFrame {
 
 // record writes an admin action to the audit log. A failure is logged, not returned: the
 // change has already been made in Clerk and must not be reported as failed.
-func (h *Handlers) record(c echo.Context, s scope, action, target string, details map[string]any) {
-	b, err := json.Marshal(details)
-	if err != nil || details == nil {
-		b = []byte("{}")
-	}
-	var imp string
-	if s.auth.Actor != nil {
-		imp = s.auth.Actor.Subject
-	}
-	orgID := s.ID
-	if err := store.New(h.Pool).AdminInsertAudit(c.Request().Context(), store.AdminInsertAuditParams{
-		OrgID: &orgID, Actor: s.auth.UserID, Impersonator: imp, Action: action, Target: target, Details: b,
-	}); err != nil {
-		h.Logger.ErrorContext(c.Request().Context(), "audit log write failed", "action", action, "err", err)
+// e.OrgID is always the scope's organisation.
+func (h *Handlers) record(c echo.Context, s scope, e audit.Entry) {
+	e.OrgID = s.ClerkID
+	ctx := c.Request().Context()
+	if err := audit.Record(ctx, store.New(h.Pool), s.auth, e); err != nil {
+		h.Logger.ErrorContext(ctx, "audit log write failed", "action", e.Action, "err", err)
 	}
 }
 

@@ -114,7 +114,7 @@ func (h *Handlers) create(c echo.Context) error {
 		return h.back(c, clerkError(err, MsgCreateFailed))
 	}
 	if err := audit.Record(ctx, store.New(h.Pool), a, audit.Entry{
-		OrgID: org.ID, Action: audit.OrgCreated, Target: org.ID, Details: map[string]string{"name": org.Name},
+		OrgID: org.ID, Action: audit.OrgCreated, TargetOrg: org.ID, Details: map[string]string{"name": org.Name},
 	}); err != nil {
 		// The organisation exists in Clerk either way; a missing audit entry
 		// must not turn the creation into an error the user retries.
@@ -150,7 +150,7 @@ func (h *Handlers) leave(c echo.Context) error {
 	}); err != nil {
 		return h.back(c, clerkError(err, "You could not be removed from this organisation"))
 	}
-	if err := audit.Record(ctx, q, a, audit.Entry{OrgID: a.OrgID, Action: audit.OrgLeft, Target: a.UserID}); err != nil {
+	if err := audit.Record(ctx, q, a, audit.Entry{OrgID: a.OrgID, Action: audit.OrgLeft, TargetUser: a.UserID}); err != nil {
 		h.Logger.Error("audit organization.left", "org", a.OrgID, "err", err)
 	}
 	_ = h.Render.Sessions.AddFlash(c, appsession.FlashSuccess, "You left “"+org.Name+"”.")
