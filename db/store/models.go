@@ -24,6 +24,15 @@ type AuditLog struct {
 	TargetOrganizationID *int64
 }
 
+type ExternalIdentity struct {
+	Kind       string
+	AppID      int64
+	Provider   string
+	ExternalID string
+	CreatedAt  pgtype.Timestamptz
+	UpdatedAt  pgtype.Timestamptz
+}
+
 type Invitation struct {
 	ID             int64
 	ClerkID        string
