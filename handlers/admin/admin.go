@@ -4,8 +4,8 @@
 //
 // Every route is for org admins only (auth.RequireRole), and the
 // organisation always comes from the session claims, never from the request.
-// Changes go to Clerk through its Backend API; the database follows when the
-// webhook lands, and until then the screens show the change as pending and
+// Changes go to Clerk through its Backend API (the directory seam of
+// internal/identity); the database follows when the webhook lands, and until then the screens show the change as pending and
 // poll for it. Every action is a plain form POST answered with a flash and a
 // 303 (no JavaScript needed), and with htmx a partial swap of what changed.
 package admin
@@ -48,7 +48,8 @@ const pageSize = 20
 type Handlers struct {
 	Render *render.Renderer
 	Pool   *pgxpool.Pool
-	// Clerk is the Backend API client configuration (Clerk or the emulator).
+	// Clerk is the Backend API client configuration (Clerk or the emulator):
+	// the calls through it are the directory seam of internal/identity.
 	Clerk *clerk.ClientConfig
 	// Syncer replays webhook deliveries and lists the delivery log.
 	Syncer *clerksync.Syncer

@@ -1,6 +1,8 @@
 // Package orgs serves /orgs: the caller's organisations from the database,
 // switching (in the browser, through Clerk), creating an organisation
-// through Clerk's Backend API, and leaving the active one.
+// through Clerk's Backend API, and leaving the active one. Those Backend API
+// calls and the browser's switching are the directory and browser-script
+// seams of internal/identity.
 package orgs
 
 import (
@@ -48,7 +50,8 @@ var newOrgMetadata = []byte(`{"plan":"free","features":[]}`)
 type Handlers struct {
 	Render *render.Renderer
 	Pool   *pgxpool.Pool
-	// Clerk is the Backend API client configuration (Clerk or the emulator).
+	// Clerk is the Backend API client configuration (Clerk or the emulator):
+	// the calls through it are the directory seam of internal/identity.
 	Clerk  *clerk.ClientConfig
 	Logger *slog.Logger
 }

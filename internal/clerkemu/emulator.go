@@ -14,6 +14,10 @@
 // Its state lives in the schema "clerkemu" of the app's database, so users,
 // keys and the webhook secret survive restarts. It refuses to run in
 // production and answers loopback peers only.
+//
+// It stands in for Clerk on every identity seam of internal/identity at once
+// (session tokens and handshake, webhooks, Backend API, browser script), so
+// the app's Clerk implementations are exercised unchanged.
 package clerkemu
 
 import (
