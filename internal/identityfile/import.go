@@ -140,18 +140,75 @@ type importer struct {
 
 // record is what Import reads from a line, whatever its type.
 type record struct {
-	kind   string
-	id     int64
-	ids    map[string]string
-	email  string // users only
-	tally  *Tally
-	noun   string // "user", "organisation", … for messages
-	setter func(context.Context, *store.Queries, int64, string) error
+	*kind
+	id    int64
+	ids   map[string]string
+	email string // users only
+}
+
+// matched is a row a record names: its id and current Clerk id.
+type matched struct {
+	id      int64
+	clerkID string
+}
+
+// kind is what Import does with one type of record.
+type kind struct {
+	name  string // external_identities.kind
+	noun  string // for messages
+	tally func(*Report) *Tally
+	// match finds the live rows a line names by id, else Clerk id, else
+	// email (users only); setClerkID is the import of provider "clerk".
+	match      func(ctx context.Context, q *store.Queries, id int64, clerkID, email string) ([]matched, error)
+	setClerkID func(ctx context.Context, q *store.Queries, id int64, v string) error
+}
+
+var (
+	userKind = &kind{name: "user", noun: "user", tally: func(r *Report) *Tally { return &r.Users },
+		match: func(ctx context.Context, q *store.Queries, id int64, clerkID, email string) ([]matched, error) {
+			rows, err := q.MatchUser(ctx, store.MatchUserParams{ID: id, ClerkID: clerkID, Email: email})
+			return rowsOf(rows, err, func(r store.MatchUserRow) matched { return matched{r.ID, r.ClerkID} })
+		},
+		setClerkID: func(ctx context.Context, q *store.Queries, id int64, v string) error {
+			return q.SetUserClerkID(ctx, store.SetUserClerkIDParams{ID: id, ClerkID: v})
+		}}
+	organizationKind = &kind{name: "organization", noun: "organisation", tally: func(r *Report) *Tally { return &r.Organizations },
+		match: func(ctx context.Context, q *store.Queries, id int64, clerkID, _ string) ([]matched, error) {
+			rows, err := q.MatchOrganization(ctx, store.MatchOrganizationParams{ID: id, ClerkID: clerkID})
+			return rowsOf(rows, err, func(r store.MatchOrganizationRow) matched { return matched{r.ID, r.ClerkID} })
+		},
+		setClerkID: func(ctx context.Context, q *store.Queries, id int64, v string) error {
+			return q.SetOrganizationClerkID(ctx, store.SetOrganizationClerkIDParams{ID: id, ClerkID: v})
+		}}
+	membershipKind = &kind{name: "membership", noun: "membership", tally: func(r *Report) *Tally { return &r.Memberships },
+		match: func(ctx context.Context, q *store.Queries, id int64, clerkID, _ string) ([]matched, error) {
+			rows, err := q.MatchMembership(ctx, store.MatchMembershipParams{ID: id, ClerkID: clerkID})
+			return rowsOf(rows, err, func(r store.MatchMembershipRow) matched { return matched{r.ID, r.ClerkID} })
+		},
+		setClerkID: func(ctx context.Context, q *store.Queries, id int64, v string) error {
+			return q.SetMembershipClerkID(ctx, store.SetMembershipClerkIDParams{ID: id, ClerkID: v})
+		}}
+	invitationKind = &kind{name: "invitation", noun: "invitation", tally: func(r *Report) *Tally { return &r.Invitations },
+		match: func(ctx context.Context, q *store.Queries, id int64, clerkID, _ string) ([]matched, error) {
+			rows, err := q.MatchInvitation(ctx, store.MatchInvitationParams{ID: id, ClerkID: clerkID})
+			return rowsOf(rows, err, func(r store.MatchInvitationRow) matched { return matched{r.ID, r.ClerkID} })
+		},
+		setClerkID: func(ctx context.Context, q *store.Queries, id int64, v string) error {
+			return q.SetInvitationClerkID(ctx, store.SetInvitationClerkIDParams{ID: id, ClerkID: v})
+		}}
+)
+
+func rowsOf[R any](rows []R, err error, conv func(R) matched) ([]matched, error) {
+	out := make([]matched, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, conv(r))
+	}
+	return out, err
 }
 
 func (imp *importer) line(ctx context.Context, n int, b []byte) error {
 	rec, err := imp.decode(n, b)
-	if err != nil || rec.kind == "" { // a header
+	if err != nil || rec.kind == nil { // a header
 		return err
 	}
 	imp.records++
@@ -163,51 +220,52 @@ func (imp *importer) line(ctx context.Context, n int, b []byte) error {
 	if imp.provider != Clerk {
 		clerkRef = rec.ids[Clerk]
 	}
-	id, current, err := imp.match(ctx, rec, clerkRef)
+	id, current, err := imp.find(ctx, rec, clerkRef)
 	if err != nil {
 		return err
 	}
-	key := rowKey{rec.kind, id}
+	key := rowKey{rec.name, id}
 	if prev, ok := imp.seen[key]; ok {
 		return fmt.Errorf("%s %d is also on line %d", rec.noun, id, prev)
 	}
 	imp.seen[key] = n
 
+	tally := rec.tally(imp.rep)
 	if imp.provider == Clerk {
 		if current == ext {
-			rec.tally.Unchanged++
+			tally.Unchanged++
 			return nil
 		}
-		if err := rec.setter(ctx, imp.q, id, ext); err != nil {
+		if err := rec.setClerkID(ctx, imp.q, id, ext); err != nil {
 			if isUniqueViolation(err) {
 				return fmt.Errorf("clerk id %q of %s %d is already another %s's", ext, rec.noun, id, rec.noun)
 			}
 			return err
 		}
-		rec.tally.Changed++
+		tally.Changed++
 		return nil
 	}
 
-	owner, err := imp.q.FindExternalIdentity(ctx, store.FindExternalIdentityParams{Provider: imp.provider, Kind: rec.kind, ExternalID: ext})
+	owner, err := imp.q.FindExternalIdentity(ctx, store.FindExternalIdentityParams{Provider: imp.provider, Kind: rec.name, ExternalID: ext})
 	switch {
 	case err == nil && owner != id:
 		return fmt.Errorf("%s id %q of %s %d is already %s %d's", imp.provider, ext, rec.noun, id, rec.noun, owner)
 	case err != nil && !errors.Is(err, pgx.ErrNoRows):
 		return err
 	}
-	prev, err := imp.q.GetExternalIdentity(ctx, store.GetExternalIdentityParams{Kind: rec.kind, AppID: id, Provider: imp.provider})
+	prev, err := imp.q.GetExternalIdentity(ctx, store.GetExternalIdentityParams{Kind: rec.name, AppID: id, Provider: imp.provider})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		rec.tally.Added++
+		tally.Added++
 	case err != nil:
 		return err
 	case prev == ext:
-		rec.tally.Unchanged++
+		tally.Unchanged++
 		return nil
 	default:
-		rec.tally.Changed++
+		tally.Changed++
 	}
-	return imp.q.PutExternalIdentity(ctx, store.PutExternalIdentityParams{Kind: rec.kind, AppID: id, Provider: imp.provider, ExternalID: ext})
+	return imp.q.PutExternalIdentity(ctx, store.PutExternalIdentityParams{Kind: rec.name, AppID: id, Provider: imp.provider, ExternalID: ext})
 }
 
 // decode parses one line strictly: one JSON object of a known type with
@@ -237,31 +295,19 @@ func (imp *importer) decode(n int, b []byte) (record, error) {
 	case TypeUser:
 		var u User
 		err := strict(b, &u)
-		return record{kind: "user", id: u.ID, ids: u.ExternalIDs, email: u.Email, tally: &imp.rep.Users, noun: "user",
-			setter: func(ctx context.Context, q *store.Queries, id int64, v string) error {
-				return q.SetUserClerkID(ctx, store.SetUserClerkIDParams{ID: id, ClerkID: v})
-			}}, err
+		return record{kind: userKind, id: u.ID, ids: u.ExternalIDs, email: u.Email}, err
 	case TypeOrganization:
 		var o Organization
 		err := strict(b, &o)
-		return record{kind: "organization", id: o.ID, ids: o.ExternalIDs, tally: &imp.rep.Organizations, noun: "organisation",
-			setter: func(ctx context.Context, q *store.Queries, id int64, v string) error {
-				return q.SetOrganizationClerkID(ctx, store.SetOrganizationClerkIDParams{ID: id, ClerkID: v})
-			}}, err
+		return record{kind: organizationKind, id: o.ID, ids: o.ExternalIDs}, err
 	case TypeMembership:
 		var m Membership
 		err := strict(b, &m)
-		return record{kind: "membership", id: m.ID, ids: m.ExternalIDs, tally: &imp.rep.Memberships, noun: "membership",
-			setter: func(ctx context.Context, q *store.Queries, id int64, v string) error {
-				return q.SetMembershipClerkID(ctx, store.SetMembershipClerkIDParams{ID: id, ClerkID: v})
-			}}, err
+		return record{kind: membershipKind, id: m.ID, ids: m.ExternalIDs}, err
 	case TypeInvitation:
 		var i Invitation
 		err := strict(b, &i)
-		return record{kind: "invitation", id: i.ID, ids: i.ExternalIDs, tally: &imp.rep.Invitations, noun: "invitation",
-			setter: func(ctx context.Context, q *store.Queries, id int64, v string) error {
-				return q.SetInvitationClerkID(ctx, store.SetInvitationClerkIDParams{ID: id, ClerkID: v})
-			}}, err
+		return record{kind: invitationKind, id: i.ID, ids: i.ExternalIDs}, err
 	case "":
 		return record{}, errors.New(`no "type"`)
 	default:
@@ -292,48 +338,13 @@ func externalID(ids map[string]string, provider string) (string, error) {
 	return v, nil
 }
 
-// match finds the live row a record names, by id, else by its Clerk id,
+// find finds the live row a record names, by id, else by its Clerk id,
 // else (users) by email, and returns its id and current Clerk id. With
 // both an id and a Clerk id, they must agree: a file made from another
 // database names other rows by the same ids.
-func (imp *importer) match(ctx context.Context, rec record, clerkRef string) (int64, string, error) {
+func (imp *importer) find(ctx context.Context, rec record, clerkRef string) (int64, string, error) {
 	if rec.id < 0 {
 		return 0, "", fmt.Errorf("id %d is not an id", rec.id)
-	}
-	type row struct {
-		id      int64
-		clerkID string
-	}
-	var rows []row
-	var err error
-	switch rec.kind {
-	case "user":
-		var rs []store.MatchUserRow
-		rs, err = imp.q.MatchUser(ctx, store.MatchUserParams{ID: rec.id, ClerkID: clerkRef, Email: rec.email})
-		for _, r := range rs {
-			rows = append(rows, row{r.ID, r.ClerkID})
-		}
-	case "organization":
-		var rs []store.MatchOrganizationRow
-		rs, err = imp.q.MatchOrganization(ctx, store.MatchOrganizationParams{ID: rec.id, ClerkID: clerkRef})
-		for _, r := range rs {
-			rows = append(rows, row{r.ID, r.ClerkID})
-		}
-	case "membership":
-		var rs []store.MatchMembershipRow
-		rs, err = imp.q.MatchMembership(ctx, store.MatchMembershipParams{ID: rec.id, ClerkID: clerkRef})
-		for _, r := range rs {
-			rows = append(rows, row{r.ID, r.ClerkID})
-		}
-	case "invitation":
-		var rs []store.MatchInvitationRow
-		rs, err = imp.q.MatchInvitation(ctx, store.MatchInvitationParams{ID: rec.id, ClerkID: clerkRef})
-		for _, r := range rs {
-			rows = append(rows, row{r.ID, r.ClerkID})
-		}
-	}
-	if err != nil {
-		return 0, "", err
 	}
 	by := ""
 	switch {
@@ -341,13 +352,17 @@ func (imp *importer) match(ctx context.Context, rec record, clerkRef string) (in
 		by = fmt.Sprintf("id %d", rec.id)
 	case clerkRef != "":
 		by = fmt.Sprintf("clerk id %q", clerkRef)
-	case rec.kind == "user" && rec.email != "":
+	case rec.kind == userKind && rec.email != "":
 		by = fmt.Sprintf("email %q", rec.email)
 	default:
 		if imp.provider == Clerk {
 			return 0, "", fmt.Errorf("the %s has no id to match it by (with --provider clerk, give its id)", rec.noun)
 		}
 		return 0, "", fmt.Errorf("the %s has no id, external_ids.clerk or email to match it by", rec.noun)
+	}
+	rows, err := rec.match(ctx, imp.q, rec.id, clerkRef, rec.email)
+	if err != nil {
+		return 0, "", err
 	}
 	switch len(rows) {
 	case 0:
