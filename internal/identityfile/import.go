@@ -85,9 +85,9 @@ func (e *LineError) Unwrap() error { return e.Err }
 // creates or deletes users, organisations, memberships or invitations, and
 // never touches business data (projects, the audit log, usage).
 //
-// Import holds one small entry per record to spot rows named twice (some
-// 40 bytes each: a million users and memberships take well under 100 MB);
-// everything else streams.
+// Import holds one small map entry per record to spot rows named twice
+// (about 50 bytes each: two million records take some 100 MB); everything
+// else streams.
 func Import(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opt ImportOptions) (Report, error) {
 	rep := Report{Provider: opt.Provider, DryRun: opt.DryRun}
 	if !ValidProvider(opt.Provider) {
