@@ -1,6 +1,9 @@
 // Command web is the application: `web` (or `web serve`) runs the server,
-// `web migrate` applies the database migrations and exits, and
-// `web reconcile` repairs drift between Clerk and the database.
+// `web migrate` applies the database migrations and exits,
+// `web reconcile` repairs drift between Clerk and the database, and
+// `web export-identities` / `web import-identities` write the identity
+// file and map a new identity provider's ids onto the database
+// (docs/MIGRATION.md).
 package main
 
 import (
@@ -63,8 +66,12 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 		return nil
 	case "reconcile":
 		return reconcile(ctx, cfg, logger)
+	case "export-identities":
+		return exportIdentities(ctx, cfg, args[1:], logger)
+	case "import-identities":
+		return importIdentities(ctx, cfg, args[1:], os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate or reconcile)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, reconcile, export-identities or import-identities)", cmd)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -152,7 +153,7 @@ func (h *Handlers) changeRole(c echo.Context) error {
 	if err != nil {
 		return clerkError(err, "Could not change the role")
 	}
-	h.record(c, s, "member.role_changed", userID, map[string]any{"from": current, "to": role})
+	h.record(c, s, audit.Entry{Action: "member.role_changed", TargetUser: userID, Details: map[string]any{"from": current, "to": role}})
 	return h.done(c, routes.AdminMembers, "Role change to "+pages.RoleLabel(role)+" sent to Clerk; it shows here once its webhook arrives.", func() error {
 		return h.renderMember(c, s, userID, role, true)
 	})
@@ -177,7 +178,7 @@ func (h *Handlers) removeMember(c echo.Context) error {
 	if err != nil {
 		return clerkError(err, "Could not remove the member")
 	}
-	h.record(c, s, "member.removed", userID, map[string]any{"role": current})
+	h.record(c, s, audit.Entry{Action: "member.removed", TargetUser: userID, Details: map[string]any{"role": current}})
 	return h.done(c, routes.AdminMembers, "Removal sent to Clerk; the member disappears here once its webhook arrives.", func() error {
 		return h.renderMember(c, s, userID, expectRemoved, true)
 	})

@@ -1,6 +1,11 @@
 // Package app wires the application together: it builds every component
 // from the configuration and registers the route table. cmd/web runs it; tests
 // build the same thing against their own database.
+//
+// This is also where the identity provider is plugged in: New picks Clerk's
+// implementation of each seam named in internal/identity (session
+// verification and handshake, the webhook receiver) and wires the rest of
+// the app to those interfaces.
 package app
 
 import (
@@ -32,6 +37,7 @@ import (
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/identity"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/projects"
 	"github.com/saasstarter/saas/internal/ratelimit"
@@ -121,6 +127,13 @@ type Options struct {
 // when the metadata has no such key.
 const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}","operator":"{{user.public_metadata.operator}}"}`
 
+// Clerk's implementations of the identity seams (internal/identity).
+var (
+	_ identity.Verifier        = (*auth.Authenticator)(nil)
+	_ identity.Handshaker      = (*auth.Authenticator)(nil)
+	_ identity.WebhookReceiver = (*webhooks.Handler)(nil)
+)
+
 // PublicRoutes is the contract's list of routes that need no session. Every
 // other route is denied to anonymous callers (auth.Policy).
 var PublicRoutes = []auth.Route{
@@ -187,15 +200,20 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 			ProxyURL:       a.Clerk.ProxyURL,
 			Emulator:       a.Emulator != nil,
 		},
-		Identity: identity,
+		Identity: layoutIdentity,
 	}
 	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook, VerifyCache: a.authn.CacheStats})
+	// The identity provider's seams: Clerk's sessions and webhooks.
+	var (
+		handshaker identity.Handshaker      = a.authn
+		receiver   identity.WebhookReceiver = webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger})
+	)
 	a.Echo = server.NewEcho(server.Config{
 		Logger:       logger,
 		Render:       a.render,
 		Secure:       a.securityConfig(),
 		Production:   cfg.Production(),
-		Authenticate: a.authn.Middleware(),
+		Authenticate: handshaker.Middleware(),
 		Machine:      a.authn.MachineMiddleware(routes.APIM2M + "/"),
 		Policy:       auth.Policy(PublicRoutes),
 		LogIdentity:  logIdentity,
@@ -208,7 +226,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
 	}
 	a.limiter = ratelimit.New(pool, limit, logger)
-	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
+	a.routes(receiver)
 
 	mountPath, mounted, err := a.frontendAPI(opt)
 	if err != nil {
@@ -342,8 +360,8 @@ func (a *App) Banner(w interface{ Write([]byte) (int, error) }) {
 	}
 }
 
-// identity is the layout's view of the verified session.
-func identity(c echo.Context) layouts.Identity {
+// layoutIdentity is the layout's view of the verified session.
+func layoutIdentity(c echo.Context) layouts.Identity {
 	u := auth.From(c.Request().Context())
 	if !u.SignedIn() {
 		return layouts.Identity{}
@@ -363,7 +381,7 @@ func logIdentity(c echo.Context) (string, string) {
 
 // routes is the route table: every route the app serves is registered here,
 // by handler group.
-func (a *App) routes(hooks *webhooks.Handler) {
+func (a *App) routes(hooks identity.WebhookReceiver) {
 	e := a.Echo
 	e.GET(static.URLPrefix+"*", static.Handler)
 	(&health.Handlers{

@@ -23,6 +23,10 @@
 // keys and the webhook secret survive restarts. It refuses to run in
 // production or on a BASE_URL that is not loopback, and it answers only
 // direct requests from this machine for BASE_URL's host.
+//
+// It stands in for Clerk on every identity seam of internal/identity at once
+// (session tokens and handshake, webhooks, Backend API, browser script), so
+// the app's Clerk implementations are exercised unchanged.
 package clerkemu
 
 import (

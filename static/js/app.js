@@ -4,7 +4,9 @@
 // It starts the Clerk browser script (ClerkJS in Clerk mode, the emulator's
 // shim in emulator mode; both expose the same window.Clerk surface) and mounts
 // Clerk's components where the server-rendered page asks for them with
-// data-clerk-* attributes.
+// data-clerk-* attributes. With the layout's script tag this is the
+// browser-script seam of internal/identity (docs/MIGRATION.md): the one
+// place in the browser that knows the provider.
 (function () {
   "use strict";
 

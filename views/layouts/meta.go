@@ -40,7 +40,10 @@ type Identity struct {
 func (i Identity) IsOrgAdmin() bool { return i.OrgRole == "org:admin" }
 
 // ClerkScript says how the page loads the Clerk browser script: ClerkJS from
-// the Frontend API in Clerk mode, the emulator's shim in emulator mode.
+// the Frontend API in Clerk mode, the emulator's shim in emulator mode. With
+// static/js/app.js it is the browser-script seam of internal/identity:
+// another provider supplies its own script, which keeps the session cookie
+// fresh and serves sign-in, sign-up and the switchers.
 type ClerkScript struct {
 	ScriptURL      string
 	PublishableKey string
