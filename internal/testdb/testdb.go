@@ -42,6 +42,17 @@ func URLFor(name string) string {
 	return u.String()
 }
 
+// connect opens one connection to the test server's maintenance database.
+// TEST_DATABASE_URL may carry pool parameters (pool_max_conns, …) for the
+// tests' pools; they are not sent on this plain connection.
+func connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := database.ConnConfig(serverURL())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // templateName is derived from the migrations' content, so a schema change
 // makes a new template and stale ones are never reused.
 func templateName() (string, error) {
@@ -110,7 +121,7 @@ func New(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	admin, err := pgx.Connect(ctx, serverURL())
+	admin, err := connect(ctx)
 	if err != nil {
 		t.Fatalf("testdb: connect to PostgreSQL at %s (is it running?): %v", serverURL(), err)
 	}
@@ -129,7 +140,7 @@ func New(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, serverURL())
+		conn, err := connect(ctx)
 		if err != nil {
 			t.Errorf("testdb: connect to drop %s: %v", name, err)
 			return

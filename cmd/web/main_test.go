@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/saasstarter/saas/internal/testdb"
+)
+
+// process is one run of the command, as main runs it, on a loopback port.
+type process struct {
+	URL    string
+	cancel context.CancelFunc // SIGTERM
+	done   chan error         // what run returned
+	logs   *logLines
+}
+
+// startProcess runs `web serve` with env (on top of a test configuration
+// for a loopback address) and waits until it listens. The process is
+// stopped when the test ends, if the test did not stop it.
+func startProcess(t *testing.T, env map[string]string) *process {
+	t.Helper()
+	addr := freeAddr(t)
+	vars := map[string]string{
+		"APP_ENV":        "test",
+		"ADDR":           addr,
+		"BASE_URL":       "http://" + addr,
+		"METRICS_ADDR":   "off",
+		"SESSION_SECRET": "test-session-secret-0123456789abcdef0123456789",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &process{URL: "http://" + addr, cancel: cancel, done: make(chan error, 1), logs: newLogLines()}
+	go func() { p.done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, p.logs) }()
+	t.Cleanup(func() {
+		cancel()
+		<-p.done
+	})
+	select {
+	case <-p.logs.seen("msg=listening"):
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("run exited before listening: %v\n%s", err, p.logs)
+	case <-time.After(time.Minute):
+		t.Fatalf("not listening after a minute\n%s", p.logs)
+	}
+	return p
+}
+
+// stop cancels the run's context, as SIGTERM does, and returns what run
+// returned.
+func (p *process) stop(t *testing.T) error {
+	t.Helper()
+	p.cancel()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+		return err
+	case <-time.After(time.Minute):
+		t.Fatalf("run did not return a minute after SIGTERM\n%s", p.logs)
+		return nil
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago: BASE_URL must name the port before the process listens on it.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// logLines collects a process's log lines and tells waiters when a line
+// containing some text was written.
+type logLines struct {
+	mu      sync.Mutex
+	lines   []string
+	partial string
+	waiters map[string]chan struct{}
+}
+
+func newLogLines() *logLines { return &logLines{waiters: map[string]chan struct{}{}} }
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial += string(p)
+	for {
+		i := strings.IndexByte(l.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := l.partial[:i]
+		l.partial = l.partial[i+1:]
+		l.lines = append(l.lines, line)
+		for text, ch := range l.waiters {
+			if strings.Contains(line, text) {
+				close(ch)
+				delete(l.waiters, text)
+			}
+		}
+	}
+}
+
+// seen returns a channel that is closed once a line containing text has
+// been written (at once if one already was).
+func (l *logLines) seen(text string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	for _, line := range l.lines {
+		if strings.Contains(line, text) {
+			close(ch)
+			return ch
+		}
+	}
+	if prev, ok := l.waiters[text]; ok {
+		return prev
+	}
+	l.waiters[text] = ch
+	return ch
+}
+
+// count is the number of lines containing text.
+func (l *logLines) count(text string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if strings.Contains(line, text) {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+var _ io.Writer = (*logLines)(nil)
+
+// getStatus makes one GET and returns its status.
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}
+
+// TestServesWithPoolParametersInDevelopment: DATABASE_URL's pool parameters
+// are pgxpool's, never PostgreSQL's, from create-if-missing through the
+// migrations and the emulator to serving requests.
+func TestServesWithPoolParametersInDevelopment(t *testing.T) {
+	t.Parallel()
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "saas_test_web_" + hex.EncodeToString(suffix)
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(context.Background(), testdb.URLFor("postgres"))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	p := startProcess(t, map[string]string{
+		"APP_ENV":      "development",
+		"DATABASE_URL": testdb.URLFor(name) + "&pool_max_conns=2",
+	})
+	if got := getStatus(t, p.URL+"/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz = %d, want 200 (database created, migrated, answering)\n%s", got, p.logs)
+	}
+	if got := getStatus(t, p.URL+"/"); got != http.StatusOK {
+		t.Fatalf("/ = %d, want 200", got)
+	}
+	if err := p.stop(t); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
