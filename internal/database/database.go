@@ -23,13 +23,25 @@ import (
 	"github.com/saasstarter/saas/db/schema"
 )
 
+// Options adjust Open.
+type Options struct {
+	// Logger receives the pool's reports; default slog.Default().
+	Logger *slog.Logger
+}
+
 // Open returns a pool for databaseURL with at most maxConns connections.
 // Pool parameters in the URL (pool_max_conns, pool_max_conn_idle_time, …)
 // win over the defaults set here, and pgxpool takes them out of what it
 // sends to PostgreSQL. It does not wait for the database: the pool connects
 // lazily, so the process can start (and answer /readyz with 503) while
 // PostgreSQL is still coming up.
-func Open(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
+//
+// The pool grows only as far as PostgreSQL accepts connections: when it
+// refuses one (a connection limit, a restart), acquisitions wait for the
+// open connections within their context's deadline instead of failing (see
+// gate), and Options.Logger gets one line when that starts and one when it
+// ends.
+func Open(ctx context.Context, databaseURL string, maxConns int32, opts ...Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
@@ -51,7 +63,20 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Poo
 	// frees the connection and lets the caller answer with an error.
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "10000"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "saas-web"
-	return pgxpool.NewWithConfig(ctx, cfg)
+	logger := slog.Default()
+	if len(opts) > 0 && opts[0].Logger != nil {
+		logger = opts[0].Logger
+	}
+	g := newGate(cfg, logger)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.pool = pool
+	g.changed() // the placeholders take the free slots
+	g.mu.Unlock()
+	return pool, nil
 }
 
 // poolParams reports which pgxpool parameters (pool_*) databaseURL sets.
