@@ -1,0 +1,271 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/saasstarter/saas/internal/app"
+	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/testdb"
+)
+
+// syncBuffer is a log destination several goroutines write to; seen is
+// closed once the text watch names is written.
+type syncBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	watch string
+	seen  chan struct{}
+}
+
+func newSyncBuffer(watch string) *syncBuffer {
+	return &syncBuffer{watch: watch, seen: make(chan struct{})}
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.watch != "" && strings.Contains(string(p), b.watch) {
+		close(b.seen)
+		b.watch = ""
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRoleConnectionLimitNeverAnswers500: the app runs as a role PostgreSQL
+// allows 2 connections, with a pool sized 4. 64 concurrent signed-in
+// requests (pages, HTMX fragments and JSON) arrive while both connections
+// are busy, so the pool tries to grow and PostgreSQL refuses: the requests
+// wait for the two connections instead of failing. None answers 500 (a
+// request whose wait ran out would be a 503 with Retry-After), and the
+// refusal is logged once, not per request.
+func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	role := "saas_limited_" + hex.EncodeToString(suffix)
+	name := "saas_test_limited_" + hex.EncodeToString(suffix)
+
+	admin, err := pgx.Connect(ctx, testdb.URLFor("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// The role owns the database, so it migrates and runs the app as a
+	// deployment's own role would.
+	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN CONNECTION LIMIT 2"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), testdb.URLFor("postgres"))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(context.Background())
+		for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role} {
+			if _, err := conn.Exec(context.Background(), q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER "+role); err != nil {
+		t.Fatal(err)
+	}
+
+	u, err := url.Parse(testdb.URLFor(name) + "&pool_max_conns=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	const refusalLogged = "database refused a new connection;"
+	logs := newSyncBuffer(refusalLogged)
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	pool, err := database.Open(ctx, u.String(), 0, database.Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if got := pool.Config().MaxConns; got != 4 {
+		t.Fatalf("MaxConns = %d, want 4", got)
+	}
+	if _, err := database.Migrate(ctx, pool); err != nil {
+		t.Fatalf("migrate as the limited role: %v", err)
+	}
+
+	srv := httptest.NewUnstartedServer(nil)
+	a, err := app.New(ctx, testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = a.Handler
+	srv.Start()
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done; srv.Close() })
+	ta := &testApp{Server: srv, App: a}
+	ta.synced(t)
+	header := bearer(sessionToken(t, srv, "alice@acme.test", ""))
+
+	// Both connections the role may have are busy when the requests come.
+	var busy []*pgxpool.Conn
+	for range 2 {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy = append(busy, c)
+	}
+
+	const concurrent = 64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrent}}
+	type outcome struct {
+		kind, contentType, retryAfter string
+		status                        int
+	}
+	outcomes := make(chan outcome, concurrent)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range concurrent {
+		kind := []string{"page", "htmx", "api"}[i%3]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := "/dashboard"
+			if kind == "api" {
+				path = "/api/org"
+			}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			for k, v := range header {
+				req.Header.Set(k, v)
+			}
+			if kind == "htmx" {
+				req.Header.Set("HX-Request", "true")
+			}
+			<-start
+			res, err := client.Do(req)
+			if err != nil {
+				t.Errorf("%s: %v", kind, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			outcomes <- outcome{kind, res.Header.Get("Content-Type"), res.Header.Get("Retry-After"), res.StatusCode}
+		}()
+	}
+	close(start)
+	select {
+	case <-logs.seen:
+	case <-time.After(time.Minute):
+		t.Fatalf("PostgreSQL never refused the pool a third connection\n%s", logs.String())
+	}
+	for _, c := range busy {
+		c.Release()
+	}
+	wg.Wait()
+	close(outcomes)
+
+	counts := map[int]int{}
+	for o := range outcomes {
+		counts[o.status]++
+		switch o.status {
+		case http.StatusOK:
+		case http.StatusServiceUnavailable:
+			if o.retryAfter == "" {
+				t.Errorf("%s: 503 without Retry-After", o.kind)
+			}
+			if wantJSON := o.kind == "api"; wantJSON != strings.HasPrefix(o.contentType, "application/json") {
+				t.Errorf("%s: 503 as %q", o.kind, o.contentType)
+			}
+		default:
+			t.Errorf("%s: status %d, want 200, or 503 when the wait ran out", o.kind, o.status)
+		}
+	}
+	t.Logf("statuses: %v", counts)
+	if counts[http.StatusOK] == 0 {
+		t.Fatalf("nothing was served: %v\n%s", counts, logs.String())
+	}
+	if n := strings.Count(logs.String(), refusalLogged); n != 1 {
+		t.Errorf("the refusal was logged %d times, want once\n%s", n, logs.String())
+	}
+}
+
+// TestUnreachableDatabaseAnswers503: when the database takes no
+// connections at all, a signed-in request is answered 503 with Retry-After,
+// as a page, an HTMX fragment or JSON by its kind, never 500.
+func TestUnreachableDatabaseAnswers503(t *testing.T) {
+	t.Parallel()
+	ta := start(t)
+	ta.synced(t)
+	header := bearer(sessionToken(t, ta.Server, "alice@acme.test", ""))
+
+	ctx := context.Background()
+	var name string
+	if err := ta.App.Pool().QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, testdb.URLFor("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	db := pgx.Identifier{name}.Sanitize()
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true") })
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		kind, path, wantType string
+		extra                map[string]string
+	}{
+		{"page", "/dashboard", "text/html", nil},
+		{"htmx", "/dashboard", "text/html", map[string]string{"HX-Request": "true"}},
+		{"api", "/api/org", "application/json", nil},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			h := map[string]string{}
+			for k, v := range header {
+				h[k] = v
+			}
+			for k, v := range c.extra {
+				h[k] = v
+			}
+			res := get(t, ta.URL+c.path, h)
+			if res.StatusCode != http.StatusServiceUnavailable {
+				t.Fatalf("status %d, want 503", res.StatusCode)
+			}
+			if res.Header.Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, c.wantType) {
+				t.Errorf("Content-Type %q, want %s", ct, c.wantType)
+			}
+		})
+	}
+}
