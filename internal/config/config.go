@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment names.
@@ -62,6 +63,9 @@ type Config struct {
 	APIRateLimit int
 	// MetricsAddr is the private listener for /metrics; empty disables it.
 	MetricsAddr string
+	// ShutdownDelay is how long the server keeps serving after SIGTERM,
+	// with /readyz failing, before it stops accepting connections.
+	ShutdownDelay time.Duration
 }
 
 // Production reports whether the process runs in production.
@@ -145,6 +149,10 @@ func Load(getenv Getenv) (Config, error) {
 		c.MetricsAddr = "127.0.0.1:9090"
 	}
 
+	if c.ShutdownDelay, err = shutdownDelay(getenv("SHUTDOWN_DELAY"), c.Production()); err != nil {
+		return c, err
+	}
+
 	switch {
 	case c.ClerkSecretKey != "":
 		c.Mode = ModeClerk
@@ -163,6 +171,31 @@ func Load(getenv Getenv) (Config, error) {
 		c.Mode = ModeEmulator
 	}
 	return c, nil
+}
+
+// maxShutdownDelay bounds SHUTDOWN_DELAY: the delay and the drain after it
+// must fit in the platform's termination grace period.
+const maxShutdownDelay = 5 * time.Minute
+
+// shutdownDelay reads SHUTDOWN_DELAY: a duration such as 5s, or a number
+// of seconds. The default gives a load balancer time to see /readyz fail
+// (a few health checks) in production; elsewhere there is no balancer, and
+// Ctrl-C should stop the server at once.
+func shutdownDelay(v string, production bool) (time.Duration, error) {
+	if v == "" {
+		if production {
+			return 5 * time.Second, nil
+		}
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if n, nerr := strconv.Atoi(v); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < 0 || d > maxShutdownDelay {
+		return 0, fmt.Errorf("SHUTDOWN_DELAY must be a duration from 0 to %v such as 5s, not %q", maxShutdownDelay, v)
+	}
+	return d, nil
 }
 
 // minSecretLen is the shortest accepted session key: 32 bytes of key material
@@ -234,6 +267,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
 		slog.Int("api_rate_limit", c.APIRateLimit),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Duration("shutdown_delay", c.ShutdownDelay),
 	)
 }
 
