@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -201,5 +205,112 @@ func TestServesWithPoolParametersInDevelopment(t *testing.T) {
 	}
 	if err := p.stop(t); err != nil {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestShutdownUnderLoadDropsNothing: SIGTERM while keep-alive clients
+// hammer the server, five times over (each a restart on the same database):
+// every request a client sent is answered. Clients stop at their first
+// error, which must be a refused connection, not a dropped request.
+func TestShutdownUnderLoadDropsNothing(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.New(t)
+	for i := range 5 {
+		p := startProcess(t, map[string]string{"DATABASE_URL": dbURL})
+		sent, answered := hammerThroughShutdown(t, p)
+		if sent != answered || sent == 0 {
+			t.Fatalf("run %d: %d requests sent, %d answered\n%s", i+1, sent, answered, p.logs)
+		}
+		t.Logf("run %d: %d requests sent, all answered", i+1, sent)
+	}
+}
+
+// hammerThroughShutdown runs keep-alive clients against p, sends SIGTERM
+// once they have been answered a few hundred times, and counts, once p has
+// stopped, the requests they wrote to a connection and the responses they
+// read in full.
+func hammerThroughShutdown(t *testing.T, p *process) (sent, answered int64) {
+	t.Helper()
+	const clients = 8
+	var nSent, nAnswered atomic.Int64
+	loaded := make(chan struct{})
+	var once sync.Once
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			nSent.Add(1)
+		}
+	}}
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// One connection per client, reused until the server says
+			// Connection: close.
+			client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			paths := []string{"/", "/readyz", "/healthz"}
+			for n := 0; ; n++ {
+				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+					http.MethodGet, p.URL+paths[(c+n)%len(paths)], nil)
+				res, err := client.Do(req)
+				if err != nil {
+					if !errors.Is(err, syscall.ECONNREFUSED) {
+						t.Errorf("client %d: %v", c, err)
+					}
+					return
+				}
+				_, err = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if err != nil {
+					t.Errorf("client %d: reading the response: %v", c, err)
+					return
+				}
+				if nAnswered.Add(1) >= 300 {
+					once.Do(func() { close(loaded) })
+				}
+			}
+		}()
+	}
+	select {
+	case <-loaded:
+	case <-time.After(time.Minute):
+		t.Fatalf("the clients were not answered 300 times in a minute\n%s", p.logs)
+	}
+	if err := p.stop(t); err != nil {
+		t.Errorf("run: %v", err)
+	}
+	wg.Wait()
+	return nSent.Load(), nAnswered.Load()
+}
+
+// TestShutdownDelayFailsReadinessFirst: on SIGTERM /readyz turns 503 at
+// once while requests are still served for SHUTDOWN_DELAY; only then does
+// the process stop.
+func TestShutdownDelayFailsReadinessFirst(t *testing.T) {
+	t.Parallel()
+	const delay = 2 * time.Second
+	p := startProcess(t, map[string]string{"DATABASE_URL": testdb.New(t), "SHUTDOWN_DELAY": delay.String()})
+	if got := getStatus(t, p.URL+"/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz = %d before the signal, want 200", got)
+	}
+	signalled := time.Now()
+	p.cancel()
+	select {
+	case <-p.logs.seen("shutting down: not ready"):
+	case <-time.After(time.Minute):
+		t.Fatalf("no shutdown began\n%s", p.logs)
+	}
+	if got := getStatus(t, p.URL+"/readyz"); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d during the delay, want 503", got)
+	}
+	if got := getStatus(t, p.URL+"/"); got != http.StatusOK {
+		t.Errorf("/ = %d during the delay, want 200: requests are still served", got)
+	}
+	if err := p.stop(t); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if elapsed := time.Since(signalled); elapsed < delay {
+		t.Errorf("the process stopped %v after the signal, before SHUTDOWN_DELAY (%v)", elapsed, delay)
 	}
 }
