@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -15,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/saasstarter/saas/internal/testdb"
 )
@@ -179,20 +175,8 @@ func getStatus(t *testing.T, url string) int {
 // migrations and the emulator to serving requests.
 func TestServesWithPoolParametersInDevelopment(t *testing.T) {
 	t.Parallel()
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	name := "saas_test_web_" + hex.EncodeToString(suffix)
-	t.Cleanup(func() {
-		admin, err := pgx.Connect(context.Background(), testdb.URLFor("postgres"))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close(context.Background())
-		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
+	name := testdb.UniqueName("saas_test_web_")
+	t.Cleanup(func() { testdb.Drop(t, name) })
 	p := startProcess(t, map[string]string{
 		"APP_ENV":      "development",
 		"DATABASE_URL": testdb.URLFor(name) + "&pool_max_conns=2",

@@ -3,13 +3,10 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -62,47 +59,13 @@ func (b *syncBuffer) String() string {
 func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	role := "saas_limited_" + hex.EncodeToString(suffix)
-	name := "saas_test_limited_" + hex.EncodeToString(suffix)
-
-	admin, err := pgx.Connect(ctx, testdb.URLFor("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
 	// The role owns the database, so it migrates and runs the app as a
 	// deployment's own role would.
-	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN CONNECTION LIMIT 2"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), testdb.URLFor("postgres"))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(context.Background())
-		for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role} {
-			if _, err := conn.Exec(context.Background(), q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER "+role); err != nil {
-		t.Fatal(err)
-	}
-
-	u, err := url.Parse(testdb.URLFor(name) + "&pool_max_conns=4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
+	dbURL := testdb.NewLimited(t, 2) + "&pool_max_conns=4"
 	const refusalLogged = "database refused a new connection;"
 	logs := newSyncBuffer(refusalLogged)
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	pool, err := database.Open(ctx, u.String(), 0, database.Options{Logger: logger})
+	pool, err := database.Open(ctx, dbURL, 0, database.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,9 +132,9 @@ func TestPoolSize(t *testing.T) {
 func TestPoolParametersStayInThePool(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	name := "saas_test_poolparams_" + randomSuffix(t)
+	name := testdb.UniqueName("saas_test_poolparams_")
 	dbURL := testdb.URLFor(name) + "&pool_max_conns=2&pool_max_conn_idle_time=1m"
-	t.Cleanup(func() { dropDatabase(t, name) })
+	t.Cleanup(func() { testdb.Drop(t, name) })
 
 	if err := database.EnsureExists(ctx, dbURL); err != nil {
 		t.Fatalf("EnsureExists: %v", err)
@@ -167,19 +167,5 @@ func TestPoolParametersStayInThePool(t *testing.T) {
 	}
 	if _, err := database.Migrate(ctx, pool); err != nil {
 		t.Fatalf("Migrate: %v", err)
-	}
-}
-
-// dropDatabase drops name, ending its sessions.
-func dropDatabase(t *testing.T, name string) {
-	t.Helper()
-	admin, err := pgx.Connect(context.Background(), testdb.URLFor("postgres"))
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		t.Error(err)
 	}
 }

@@ -5,58 +5,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/saasstarter/saas/internal/database"
 	"github.com/saasstarter/saas/internal/testdb"
 )
-
-// limitedDatabase creates a role PostgreSQL allows limit connections and a
-// database it owns, both dropped when the test ends, and returns the URL
-// that connects as the role.
-func limitedDatabase(t *testing.T, limit int) string {
-	t.Helper()
-	ctx := context.Background()
-	suffix := randomSuffix(t)
-	role, name := "saas_limited_"+suffix, "saas_test_limited_"+suffix
-	admin, err := pgx.Connect(ctx, testdb.URLFor("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN CONNECTION LIMIT "+strconv.Itoa(limit)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		dropDatabase(t, name)
-		conn, err := pgx.Connect(context.Background(), testdb.URLFor("postgres"))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+role); err != nil {
-			t.Error(err)
-		}
-	})
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER "+role); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(testdb.URLFor(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	return u.String()
-}
 
 // TestPoolWaitsForConnectionsPostgreSQLAllows: a pool of 8 for a role
 // allowed 1 connection serves 32 concurrent queries that arrive while the
@@ -80,7 +38,7 @@ func TestPoolWaitsForConnectionsPostgreSQLAllows(t *testing.T) {
 		}
 		return logs.Write(p)
 	}), nil))
-	pool, err := database.Open(ctx, limitedDatabase(t, 1), 8, database.Options{Logger: logger})
+	pool, err := database.Open(ctx, testdb.NewLimited(t, 1), 8, database.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +85,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // deadline.
 func TestPoolReportsOtherConnectErrors(t *testing.T) {
 	t.Parallel()
-	pool, err := database.Open(context.Background(), testdb.URLFor("saas_test_missing_"+randomSuffix(t)), 4)
+	pool, err := database.Open(context.Background(), testdb.URLFor(testdb.UniqueName("saas_test_missing_")), 4)
 	if err != nil {
 		t.Fatal(err)
 	}
