@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/config"
@@ -54,8 +55,13 @@ func start(t testing.TB, opts ...app.Options) *testApp {
 // startWithLogger is start with the app logging to logger.
 func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *testApp {
 	t.Helper()
+	return startOn(t, testdb.Pool(t), logger, opts...)
+}
+
+// startOn is startWithLogger over pool, a migrated database.
+func startOn(t testing.TB, pool *pgxpool.Pool, logger *slog.Logger, opts ...app.Options) *testApp {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	pool := testdb.Pool(t)
 	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opts...)
 	if err != nil {
 		t.Fatal(err)

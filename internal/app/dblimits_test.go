@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,38 +13,38 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/database"
 	"github.com/saasstarter/saas/internal/testdb"
 )
 
-// syncBuffer is a log destination several goroutines write to; seen is
-// closed once the text watch names is written.
-type syncBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	watch string
-	seen  chan struct{}
+// signalOn passes records to its handler and closes seen at the first one
+// whose message starts with prefix.
+type signalOn struct {
+	slog.Handler
+	prefix string
+	once   *sync.Once
+	seen   chan struct{}
 }
 
-func newSyncBuffer(watch string) *syncBuffer {
-	return &syncBuffer{watch: watch, seen: make(chan struct{})}
+func newSignalOn(h slog.Handler, prefix string) signalOn {
+	return signalOn{Handler: h, prefix: prefix, once: &sync.Once{}, seen: make(chan struct{})}
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.watch != "" && strings.Contains(string(p), b.watch) {
-		close(b.seen)
-		b.watch = ""
+func (s signalOn) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, s.prefix) {
+		s.once.Do(func() { close(s.seen) })
 	}
-	return b.buf.Write(p)
+	return s.Handler.Handle(ctx, r)
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (s signalOn) WithAttrs(attrs []slog.Attr) slog.Handler {
+	s.Handler = s.Handler.WithAttrs(attrs)
+	return s
+}
+
+func (s signalOn) WithGroup(name string) slog.Handler {
+	s.Handler = s.Handler.WithGroup(name)
+	return s
 }
 
 // TestRoleConnectionLimitNeverAnswers500: the app runs as a role PostgreSQL
@@ -62,9 +60,10 @@ func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 	// The role owns the database, so it migrates and runs the app as a
 	// deployment's own role would.
 	dbURL := testdb.NewLimited(t, 2) + "&pool_max_conns=4"
-	const refusalLogged = "database refused a new connection;"
-	logs := newSyncBuffer(refusalLogged)
-	logger := slog.New(slog.NewTextHandler(logs, nil))
+	const refusal = "database refused a new connection;"
+	logs := &lockedBuffer{}
+	signal := newSignalOn(slog.NewJSONHandler(logs, nil), refusal)
+	logger := slog.New(signal)
 	pool, err := database.Open(ctx, dbURL, 0, database.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -77,19 +76,9 @@ func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 		t.Fatalf("migrate as the limited role: %v", err)
 	}
 
-	srv := httptest.NewUnstartedServer(nil)
-	a, err := app.New(ctx, testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = a.Handler
-	srv.Start()
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done; srv.Close() })
-	ta := &testApp{Server: srv, App: a}
+	ta := startOn(t, pool, logger)
 	ta.synced(t)
+	srv := ta.Server
 	header := bearer(sessionToken(t, srv, "alice@acme.test", ""))
 
 	// Both connections the role may have are busy when the requests come.
@@ -140,9 +129,9 @@ func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 	}
 	close(start)
 	select {
-	case <-logs.seen:
+	case <-signal.seen:
 	case <-time.After(time.Minute):
-		t.Fatalf("PostgreSQL never refused the pool a third connection\n%s", logs.String())
+		t.Fatalf("PostgreSQL never refused the pool a third connection\n%s", logs.buf.String())
 	}
 	for _, c := range busy {
 		c.Release()
@@ -168,10 +157,16 @@ func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 	}
 	t.Logf("statuses: %v", counts)
 	if counts[http.StatusOK] == 0 {
-		t.Fatalf("nothing was served: %v\n%s", counts, logs.String())
+		t.Fatalf("nothing was served: %v", counts)
 	}
-	if n := strings.Count(logs.String(), refusalLogged); n != 1 {
-		t.Errorf("the refusal was logged %d times, want once\n%s", n, logs.String())
+	refusals := 0
+	for _, rec := range logs.lines(t) {
+		if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, refusal) {
+			refusals++
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("the refusal was logged %d times, want once", refusals)
 	}
 }
 
