@@ -137,26 +137,11 @@ func (l *logLines) seen(text string) <-chan struct{} {
 	return ch
 }
 
-// count is the number of lines containing text.
-func (l *logLines) count(text string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range l.lines {
-		if strings.Contains(line, text) {
-			n++
-		}
-	}
-	return n
-}
-
 func (l *logLines) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
 }
-
-var _ io.Writer = (*logLines)(nil)
 
 // getStatus makes one GET and returns its status.
 func getStatus(t *testing.T, url string) int {
