@@ -33,9 +33,10 @@ import (
 //     refusal is logged once, when it starts an episode, and once more
 //     when the episode ends.
 //
-// Every admitted acquisition must end in Release: a connection taken out
-// of the pool (pgxpool.Conn.Hijack) or around Acquire (AcquireAllIdle),
-// neither of which the app uses, would upset the count. Nested
+// pgxpool.Pool.Stat counts the placeholders among the connections being
+// constructed. Every admitted acquisition must end in Release: a
+// connection taken out of the pool (pgxpool.Conn.Hijack) or around Acquire
+// (AcquireAllIdle), neither of which the app uses, would upset the count. Nested
 // acquisitions (acquiring while holding a connection) can wait for each
 // other when PostgreSQL allows only as many connections as they need;
 // the app has none.
