@@ -36,10 +36,10 @@ import (
 // pgxpool.Pool.Stat counts the placeholders among the connections being
 // constructed. Every admitted acquisition must end in Release: a
 // connection taken out of the pool (pgxpool.Conn.Hijack) or around Acquire
-// (AcquireAllIdle), neither of which the app uses, would upset the count. Nested
-// acquisitions (acquiring while holding a connection) can wait for each
-// other when PostgreSQL allows only as many connections as they need;
-// the app has none.
+// (AcquireAllIdle), neither of which the app uses, would upset the count.
+// Code that acquires a second connection while holding one can wait for
+// itself until its deadline once PostgreSQL allows no more, as it can at
+// MaxConns without the gate.
 type gate struct {
 	max    int
 	min    int // pool_min_conns
