@@ -30,6 +30,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal starts the shutdown, a second one ends the
+	// process at once (Go's default for SIGINT and SIGTERM).
+	go func() { <-ctx.Done(); stop() }()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
 	stop()
 	if err != nil {
@@ -182,7 +185,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		metricsDone <- nil
 	} else {
 		msrv := server.NewHTTPServer(a.Metrics.Handler(), logger)
-		go func() { metricsDone <- server.Run(metricsCtx, msrv, mln, 5*time.Second) }()
+		go func() { metricsDone <- server.Run(metricsCtx, msrv, mln, server.Drain{Grace: 5 * time.Second}) }()
 		logger.Info("metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
 	}
 	a.Banner(os.Stdout)
@@ -192,7 +195,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	bgDone := make(chan error, 1)
 	go func() { bgDone <- a.Run(bgCtx) }()
-	err = server.Run(ctx, srv, ln, server.ShutdownGrace)
+	// On SIGTERM: /readyz fails at once, requests are served for
+	// SHUTDOWN_DELAY, then the listener closes and in-flight requests drain.
+	err = server.Run(ctx, srv, ln, server.Drain{
+		Delay:  cfg.ShutdownDelay,
+		Grace:  server.ShutdownGrace,
+		Begin:  a.Drain,
+		Logger: logger,
+	})
 	stopBackground()
 	if bgErr := <-bgDone; bgErr != nil && err == nil && !errors.Is(bgErr, context.Canceled) {
 		err = bgErr

@@ -19,6 +19,9 @@ type Checker func(ctx context.Context) error
 type Handlers struct {
 	Ready  Checker
 	Logger *slog.Logger
+	// Draining, optional, reports that the process is shutting down: from
+	// then on /readyz answers 503, so load balancers stop routing to it.
+	Draining func() bool
 }
 
 // Routes registers the probes.
@@ -39,9 +42,13 @@ func (h *Handlers) healthz(c echo.Context) error {
 }
 
 // readyz answers 200 only when the database answers and every migration is
-// applied, so a load balancer sends traffic only to instances that can serve.
+// applied, and the process is not shutting down, so a load balancer sends
+// traffic only to instances that can serve.
 func (h *Handlers) readyz(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if h.Draining != nil && h.Draining() {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := h.Ready(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -75,6 +76,8 @@ type App struct {
 	latest int64
 	// limiter counts /api requests per user or machine in PostgreSQL.
 	limiter *ratelimit.Limiter
+	// draining is set once the process is shutting down (Drain).
+	draining atomic.Bool
 }
 
 // ClerkSettings are the keys and URLs the app uses to talk to Clerk (or the
@@ -342,6 +345,11 @@ func (a *App) securityConfig() secure.Config {
 // Pool is the app's database pool.
 func (a *App) Pool() *pgxpool.Pool { return a.pool }
 
+// Drain marks the app as shutting down: /readyz answers 503 from now on,
+// while requests are still served, so load balancers stop routing to this
+// instance before it stops accepting connections.
+func (a *App) Drain() { a.draining.Store(true) }
+
 // Run runs the background work: the emulator's webhook delivery in
 // emulator mode. It returns when ctx is cancelled.
 func (a *App) Run(ctx context.Context) error {
@@ -385,8 +393,9 @@ func (a *App) routes(hooks identity.WebhookReceiver) {
 	e := a.Echo
 	e.GET(static.URLPrefix+"*", static.Handler)
 	(&health.Handlers{
-		Logger: a.logger,
-		Ready:  func(ctx context.Context) error { return database.Ready(ctx, a.pool, a.latest) },
+		Logger:   a.logger,
+		Ready:    func(ctx context.Context) error { return database.Ready(ctx, a.pool, a.latest) },
+		Draining: a.draining.Load,
 	}).Routes(e)
 	(&pages.Handlers{Render: a.render}).Routes(e)
 	hooks.Register(e)

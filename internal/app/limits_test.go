@@ -34,7 +34,7 @@ func serveReal(t *testing.T, h http.Handler, adjust func(*http.Server)) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, srv, ln, 5*time.Second) }()
+	go func() { done <- server.Run(ctx, srv, ln, server.Drain{Grace: 5 * time.Second}) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

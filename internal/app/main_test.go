@@ -161,10 +161,29 @@ func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *te
 	if opt.Emulator.WebhookURL == "" && opt.Emulator.Chaos == (clerkemu.ChaosConfig{}) {
 		template = seededTemplate(t)
 	}
+	if template == "" {
+		return serve(t, testdb.Pool(t), false, logger, opt)
+	}
+	return serve(t, testdb.ClonePool(t, template), true, logger, opt)
+}
+
+// startOn is startWithLogger over pool, a migrated database.
+func startOn(t testing.TB, pool *pgxpool.Pool, logger *slog.Logger, opts ...app.Options) *testApp {
+	t.Helper()
+	var opt app.Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	return serve(t, pool, false, logger, testOptions(opt))
+}
+
+// serve runs the app over pool on a new loopback server; a clone of the
+// seeded template is first moved to the server's origin.
+func serve(t testing.TB, pool *pgxpool.Pool, cloned bool, logger *slog.Logger, opt app.Options) *testApp {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	origin := "http://" + srv.Listener.Addr().String()
-	pool := testdb.ClonePool(t, template)
-	if template != "" {
+	if cloned {
 		relocate(t, pool, origin)
 	}
 	a, err := app.New(context.Background(), testConfig(t, origin), pool, logger, opt)

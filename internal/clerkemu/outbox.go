@@ -89,6 +89,9 @@ func (e *Emulator) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
+	if err := e.releaseClaims(ctx); err != nil && ctx.Err() == nil {
+		e.log.Warn("webhook outbox: releasing claims", "err", err)
+	}
 	for {
 		wait, err := e.deliverDue(ctx)
 		e.delivered.notify()
@@ -106,6 +109,27 @@ func (e *Emulator) Run(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+}
+
+// releaseClaims makes every undelivered message due now. It runs when
+// delivery starts: if this process was killed (or the database dropped its
+// connections) while messages were claimed, their claims would hide them for
+// up to leaseTime, and a development change would arrive that late.
+//
+// The outbox does not record which process claimed a message, so every
+// claim is released, and every wait for a retry ends too. That is safe: the
+// emulator runs in development and tests only; another process delivering
+// from the same database at that moment may deliver a message twice, which
+// Svix also does and the receiver absorbs (it deduplicates by svix-id, and
+// older writes lose to newer ones); and retrying at once is right when the
+// receiver, the app, has just started.
+func (e *Emulator) releaseClaims(ctx context.Context) error {
+	tag, err := e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET next_attempt_at = now()
+		WHERE delivered_at IS NULL AND next_attempt_at > now()`)
+	if n := tag.RowsAffected(); err == nil && n > 0 {
+		e.log.Info("webhook outbox: released messages claimed before a restart", "messages", n)
+	}
+	return err
 }
 
 type outboxRow struct {

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment names.
@@ -75,6 +76,9 @@ type Config struct {
 	// the default loopback listener is a convenience: if its port is taken
 	// (a second instance, a local Prometheus) the app starts without it.
 	MetricsRequired bool
+	// ShutdownDelay is how long the server keeps serving after SIGTERM,
+	// with /readyz failing, before it stops accepting connections.
+	ShutdownDelay time.Duration
 }
 
 // Production reports whether the process runs in production.
@@ -173,6 +177,10 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.MetricsRequired = c.Production() && c.MetricsAddr != ""
 
+	if c.ShutdownDelay, err = shutdownDelay(getenv("SHUTDOWN_DELAY"), c.Production()); err != nil {
+		return c, err
+	}
+
 	switch {
 	case c.ClerkSecretKey != "":
 		c.Mode = ModeClerk
@@ -258,6 +266,31 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// maxShutdownDelay bounds SHUTDOWN_DELAY: the delay and the drain after it
+// must fit in the platform's termination grace period.
+const maxShutdownDelay = 5 * time.Minute
+
+// shutdownDelay reads SHUTDOWN_DELAY: a duration such as 5s, or a number
+// of seconds. The default gives a load balancer time to see /readyz fail
+// (a few health checks) in production; elsewhere there is no balancer, and
+// Ctrl-C should stop the server at once.
+func shutdownDelay(v string, production bool) (time.Duration, error) {
+	if v == "" {
+		if production {
+			return 5 * time.Second, nil
+		}
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if n, nerr := strconv.Atoi(v); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < 0 || d > maxShutdownDelay {
+		return 0, fmt.Errorf("SHUTDOWN_DELAY must be a duration from 0 to %v such as 5s, not %q", maxShutdownDelay, v)
+	}
+	return d, nil
+}
+
 // minSecretLen is the shortest accepted session key: 32 bytes of key material
 // for HMAC-SHA256 and AES-256.
 const minSecretLen = 32
@@ -328,6 +361,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("clerk_proxy_url", urlString(c.ClerkProxyURL)),
 		slog.Int("api_rate_limit", c.APIRateLimit),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Duration("shutdown_delay", c.ShutdownDelay),
 	)
 }
 

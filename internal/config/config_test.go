@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saasstarter/saas/internal/config"
 )
@@ -39,6 +40,15 @@ func TestDefaults(t *testing.T) {
 	off, _ := load(map[string]string{"SESSION_SECRET": key32, "METRICS_ADDR": "off", "API_RATE_LIMIT": "5000"})
 	if off.MetricsAddr != "" || off.APIRateLimit != 5000 {
 		t.Errorf("METRICS_ADDR=off gives %q; API_RATE_LIMIT=5000 gives %d", off.MetricsAddr, off.APIRateLimit)
+	}
+	if cfg.ShutdownDelay != 0 {
+		t.Errorf("SHUTDOWN_DELAY defaults to %v outside production, want 0", cfg.ShutdownDelay)
+	}
+	for v, want := range map[string]time.Duration{"2s": 2 * time.Second, "1500ms": 1500 * time.Millisecond, "3": 3 * time.Second, "0": 0} {
+		c, err := load(map[string]string{"SESSION_SECRET": key32, "SHUTDOWN_DELAY": v})
+		if err != nil || c.ShutdownDelay != want {
+			t.Errorf("SHUTDOWN_DELAY=%s gives %v, %v; want %v", v, c.ShutdownDelay, err, want)
+		}
 	}
 }
 
@@ -109,6 +119,9 @@ func TestProductionDefaults(t *testing.T) {
 		"CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "METRICS_ADDR": "10.0.0.5:9090"}); !set.MetricsRequired {
 		t.Error("a METRICS_ADDR set in production may be skipped when it cannot listen")
 	}
+	if cfg.ShutdownDelay != 5*time.Second {
+		t.Errorf("SHUTDOWN_DELAY defaults to %v in production, want 5s", cfg.ShutdownDelay)
+	}
 	if got := strings.Join(cfg.ClerkAuthorizedParty, " "); got != "https://app.example.com https://www.example.com" {
 		t.Errorf("authorized parties = %q", got)
 	}
@@ -154,6 +167,9 @@ func TestInvalid(t *testing.T) {
 		{"ErrProxyURLRoot", with(clerk, "CLERK_PROXY_URL", "http://localhost:8080/"), "CLERK_PROXY_URL"},
 		{"ErrProxyURLRelative", with(clerk, "CLERK_PROXY_URL", "/__clerk"), "CLERK_PROXY_URL"},
 		{"ErrProxyURLQuery", with(clerk, "CLERK_PROXY_URL", "http://localhost:8080/__clerk?x=1"), "CLERK_PROXY_URL"},
+		{"ErrBadShutdownDelay", map[string]string{"SESSION_SECRET": key32, "SHUTDOWN_DELAY": "soon"}, "SHUTDOWN_DELAY"},
+		{"ErrNegativeShutdownDelay", map[string]string{"SESSION_SECRET": key32, "SHUTDOWN_DELAY": "-1s"}, "SHUTDOWN_DELAY"},
+		{"ErrHugeShutdownDelay", map[string]string{"SESSION_SECRET": key32, "SHUTDOWN_DELAY": "1h"}, "SHUTDOWN_DELAY"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -24,42 +23,105 @@ import (
 	"github.com/saasstarter/saas/db/schema"
 )
 
-// Open returns a pool for databaseURL with at most maxConns connections
-// (unless the URL sets pool_max_conns, which wins). It
-// does not wait for the database: the pool connects lazily, so the process can
-// start (and answer /readyz with 503) while PostgreSQL is still coming up.
-func Open(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
+// Options adjust Open.
+type Options struct {
+	// Logger receives the pool's reports; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Open returns a pool for databaseURL with at most maxConns connections.
+// Pool parameters in the URL (pool_max_conns, pool_max_conn_idle_time, …)
+// win over the defaults set here, and pgxpool takes them out of what it
+// sends to PostgreSQL. It does not wait for the database: the pool connects
+// lazily, so the process can start (and answer /readyz with 503) while
+// PostgreSQL is still coming up.
+//
+// The pool grows only as far as PostgreSQL accepts connections: when it
+// refuses one (a connection limit, a restart), acquisitions wait for the
+// open connections within their context's deadline instead of failing (see
+// gate), and Options.Logger gets one line when that starts and one when it
+// ends.
+func Open(ctx context.Context, databaseURL string, maxConns int32, opts ...Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	if maxConns > 0 && !strings.Contains(databaseURL, "pool_max_conns") {
+	set, err := poolParams(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if maxConns > 0 && !set["pool_max_conns"] {
 		cfg.MaxConns = maxConns
 	}
-	cfg.MaxConnIdleTime = 5 * time.Minute
-	cfg.HealthCheckPeriod = 15 * time.Second
+	if !set["pool_max_conn_idle_time"] {
+		cfg.MaxConnIdleTime = 5 * time.Minute
+	}
+	if !set["pool_health_check_period"] {
+		cfg.HealthCheckPeriod = 15 * time.Second
+	}
 	// A statement that runs longer than this is a bug or an outage; failing it
 	// frees the connection and lets the caller answer with an error.
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "10000"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "saas-web"
-	return pgxpool.NewWithConfig(ctx, cfg)
+	logger := slog.Default()
+	if len(opts) > 0 && opts[0].Logger != nil {
+		logger = opts[0].Logger
+	}
+	g := newGate(cfg, logger)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.pool = pool
+	g.changed() // the placeholders take the free slots
+	g.mu.Unlock()
+	return pool, nil
+}
+
+// poolParams reports which pgxpool parameters (pool_*) databaseURL sets.
+// pgxpool.ParseConfig consumes them without saying which were present, so
+// the URL is parsed once more without the pool's help.
+func poolParams(databaseURL string) (map[string]bool, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	set := map[string]bool{}
+	for k := range cfg.RuntimeParams {
+		if strings.HasPrefix(k, "pool_") {
+			set[k] = true
+		}
+	}
+	return set, nil
+}
+
+// ConnConfig is the configuration of a single connection (not a pool) to
+// databaseURL. Pool parameters are left out: PostgreSQL would refuse them as
+// unknown settings ("unrecognized configuration parameter pool_max_conns").
+// Use it for every connection made outside the pool.
+func ConnConfig(databaseURL string) (*pgx.ConnConfig, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	return cfg.ConnConfig, nil
 }
 
 // EnsureExists creates the database named in databaseURL if it does not exist,
 // connecting to the server's "postgres" database to do so. It is used in
 // development and tests only: production databases are provisioned.
 func EnsureExists(ctx context.Context, databaseURL string) error {
-	u, err := url.Parse(databaseURL)
+	cfg, err := ConnConfig(databaseURL)
 	if err != nil {
-		return fmt.Errorf("parse DATABASE_URL: %w", err)
+		return err
 	}
-	name := strings.TrimPrefix(u.Path, "/")
+	name := cfg.Database
 	if name == "" {
 		return errors.New("DATABASE_URL names no database")
 	}
-	admin := *u
-	admin.Path = "/postgres"
-	conn, err := pgx.Connect(ctx, admin.String())
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect to create database %q: %w", name, err)
 	}

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io/fs"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -123,5 +125,53 @@ func TestPoolSize(t *testing.T) {
 			t.Errorf("%s: MaxConns = %d, want %d", c.url, got, c.want)
 		}
 		pool.Close()
+	}
+}
+
+// TestPoolParametersStayInThePool: pool parameters in DATABASE_URL reach
+// pgxpool, never PostgreSQL (which refuses them as unknown settings), on
+// every path: create-if-missing, a single connection, the pool.
+func TestPoolParametersStayInThePool(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	name := testdb.UniqueName("saas_test_poolparams_")
+	dbURL := testdb.URLFor(name) + "&pool_max_conns=2&pool_max_conn_idle_time=1m"
+	t.Cleanup(func() {
+		if err := testdb.Drop(name); err != nil {
+			t.Error(err)
+		}
+	})
+
+	if err := database.EnsureExists(ctx, dbURL); err != nil {
+		t.Fatalf("EnsureExists: %v", err)
+	}
+	cfg, err := database.ConnConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range cfg.RuntimeParams {
+		if strings.HasPrefix(k, "pool_") {
+			t.Errorf("ConnConfig keeps %s for PostgreSQL", k)
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("single connection: %v", err)
+	}
+	conn.Close(ctx)
+
+	pool, err := database.Open(ctx, dbURL, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if got := pool.Config().MaxConns; got != 2 {
+		t.Errorf("MaxConns = %d, want the URL's 2", got)
+	}
+	if got := pool.Config().MaxConnIdleTime; got != time.Minute {
+		t.Errorf("MaxConnIdleTime = %v, want the URL's 1m", got)
+	}
+	if _, err := database.Migrate(ctx, pool); err != nil {
+		t.Fatalf("Migrate: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/database"
 	"github.com/saasstarter/saas/internal/secure"
 	"github.com/saasstarter/saas/internal/web"
 	"github.com/saasstarter/saas/internal/web/htmx"
@@ -32,10 +33,19 @@ func (r *Renderer) ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		status, message := Classify(err)
 		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 		if status >= http.StatusInternalServerError {
-			logger.Error("request failed", "request_id", reqID, "method", c.Request().Method,
+			level := slog.LevelError
+			if status == http.StatusServiceUnavailable && (database.Unavailable(err) || errors.Is(err, context.DeadlineExceeded)) {
+				// The database pool logs a refused connection once; the
+				// access log counts the requests it costs.
+				level = slog.LevelDebug
+			}
+			logger.Log(c.Request().Context(), level, "request failed", "request_id", reqID, "method", c.Request().Method,
 				"route", c.Path(), "status", status, "err", err)
 		}
 		secure.NoStore(c.Response().Header())
+		if status == http.StatusServiceUnavailable && c.Response().Header().Get(echo.HeaderRetryAfter) == "" {
+			c.Response().Header().Set(echo.HeaderRetryAfter, retryAfter)
+		}
 
 		var werr error
 		switch {
@@ -62,14 +72,27 @@ func (r *Renderer) ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
+// retryAfter is the Retry-After of a 503 whose handler set none: the seconds
+// after which a database that refused connections, or an overloaded
+// instance, has likely recovered.
+const retryAfter = "5"
+
 // Classify maps any error to a status and a message that is safe to show.
-// *apperr.Error carries its own; framework errors (unknown route, method not
-// allowed, body too large) get the standard text of their status; anything
-// else is a 500 with a generic message.
+// *apperr.Error carries its own (unless it is internal); a database that
+// refused or dropped the connection is a 503 (database.Unavailable);
+// framework errors (unknown route, method not allowed, body too large, a
+// request past its deadline) get the standard text of their status;
+// anything else is a 500 with a generic message.
 func Classify(err error) (int, string) {
 	var ae *apperr.Error
-	if errors.As(err, &ae) {
+	if errors.As(err, &ae) && ae.Code != apperr.Internal {
 		return apperr.Status(ae.Code), apperr.MessageOf(ae)
+	}
+	if database.Unavailable(err) {
+		return http.StatusServiceUnavailable, publicText(http.StatusServiceUnavailable)
+	}
+	if ae != nil {
+		return http.StatusInternalServerError, publicText(http.StatusInternalServerError)
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
@@ -98,6 +121,8 @@ func publicText(status int) string {
 		return "Request body too large"
 	case http.StatusInternalServerError:
 		return "Something went wrong"
+	case http.StatusServiceUnavailable:
+		return "The service is busy; please try again in a moment"
 	}
 	if t := http.StatusText(status); t != "" {
 		return t

@@ -1,13 +1,10 @@
 // Package server builds the Echo instance with the request pipeline of
 // DESIGN.md, wraps it in an http.Server with every timeout set, and runs it
-// with a graceful shutdown.
+// with a graceful, two-phase shutdown (drain.go).
 package server
 
 import (
-	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -243,27 +240,4 @@ func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-}
-
-// ShutdownGrace is how long in-flight requests get to finish after a signal.
-const ShutdownGrace = RequestTimeout + 5*time.Second
-
-// Run serves on ln until ctx is cancelled (SIGINT/SIGTERM in main), then
-// stops accepting connections and waits up to grace for in-flight requests.
-// It returns nil after a clean drain.
-func Run(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
-		err = serveErr
-	}
-	return err
 }

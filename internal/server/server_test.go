@@ -35,7 +35,8 @@ func TestTimeoutsAreSet(t *testing.T) {
 }
 
 // TestShutdownDrainsInFlightRequests: a request that is running when the
-// signal arrives finishes with its normal response, and Run returns nil.
+// signal arrives finishes with its normal response, which tells the client
+// to close the connection, and Run returns nil.
 func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	t.Parallel()
 	e := server.NewEcho(server.Config{Logger: discard(), Render: &render.Renderer{}})
@@ -52,11 +53,14 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
-	go func() { runErr <- server.Run(ctx, server.NewHTTPServer(e, discard()), ln, 10*time.Second) }()
+	go func() {
+		runErr <- server.Run(ctx, server.NewHTTPServer(e, discard()), ln, server.Drain{Grace: 10 * time.Second})
+	}()
 
 	type result struct {
 		status int
 		body   string
+		close  bool
 		err    error
 	}
 	resc := make(chan result, 1)
@@ -68,7 +72,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		resc <- result{status: res.StatusCode, body: string(b)}
+		resc <- result{status: res.StatusCode, body: string(b), close: res.Close}
 	}()
 
 	<-started
@@ -96,6 +100,9 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	r := <-resc
 	if r.err != nil || r.status != http.StatusOK || r.body != "finished" {
 		t.Fatalf("in-flight request: status %d body %q err %v", r.status, r.body, r.err)
+	}
+	if !r.close {
+		t.Error("the in-flight response does not carry Connection: close")
 	}
 	if err := <-runErr; err != nil {
 		t.Fatalf("Run = %v, want nil after a clean drain", err)

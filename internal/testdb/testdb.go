@@ -44,6 +44,17 @@ func URLFor(name string) string {
 	return u.String()
 }
 
+// connect opens one connection to the test server's maintenance database.
+// TEST_DATABASE_URL may carry pool parameters (pool_max_conns, …) for the
+// tests' pools; they are not sent on this plain connection.
+func connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := database.ConnConfig(serverURL())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // templateName is derived from the migrations' content, so a schema change
 // makes a new template and stale ones are never reused.
 func templateName() (string, error) {
@@ -204,7 +215,7 @@ func Create(ctx context.Context) (string, error) {
 }
 
 func create(ctx context.Context, template string) (string, error) {
-	admin, err := pgx.Connect(ctx, serverURL())
+	admin, err := connect(ctx)
 	if err != nil {
 		return "", fmt.Errorf("connect to PostgreSQL at %s (is it running?): %w", serverURL(), err)
 	}
@@ -234,7 +245,7 @@ func create(ctx context.Context, template string) (string, error) {
 func Drop(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, serverURL())
+	conn, err := connect(ctx)
 	if err != nil {
 		return fmt.Errorf("connect to drop %s: %w", name, err)
 	}
@@ -256,7 +267,7 @@ func Pool(t testing.TB) *pgxpool.Pool {
 func ClonePool(t testing.TB, template string) *pgxpool.Pool {
 	t.Helper()
 	dbURL := Clone(t, template)
-	pool, err := database.Open(context.Background(), dbURL, 8)
+	pool, err := database.Open(context.Background(), dbURL, 4)
 	if err != nil {
 		t.Fatalf("testdb: open pool: %v", err)
 	}
