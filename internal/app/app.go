@@ -65,7 +65,8 @@ type App struct {
 	render *render.Renderer
 	authn  *auth.Authenticator
 	latest int64
-	// limiter counts /api requests per user or machine in PostgreSQL.
+	// limiter counts /api requests per user, machine or anonymous client IP
+	// in PostgreSQL.
 	limiter *ratelimit.Limiter
 }
 
@@ -79,6 +80,15 @@ type ClerkSettings struct {
 	WebhookSecret  string
 	FrontendAPI    string
 	ScriptURL      string
+	// MachineSecretKey is the app's own machine secret (ak_…); machine
+	// tokens are verified as that machine. Empty: the machine routes are off.
+	MachineSecretKey string
+	// MachineID is the app's machine id when known up front (emulator
+	// mode); in Clerk mode it is learned when first needed.
+	MachineID string
+	// InstanceID pins webhooks to one Clerk instance; empty in Clerk mode
+	// without CLERK_INSTANCE_ID, where it is learned from the Backend API.
+	InstanceID string
 }
 
 // BackendConfig is the clerk-sdk-go client configuration for Backend API
@@ -98,9 +108,16 @@ type Options struct {
 	// (BaseURL, Pool, Env and Logger are always filled in from the app).
 	Emulator clerkemu.Config
 	// RateLimit sets the /api rate limit; the zero value is 120 requests a
-	// minute per user or machine.
+	// minute per user, machine or anonymous client IP. Its clock also drives
+	// the limit of refused machine-token attempts.
 	RateLimit ratelimit.Config
 }
+
+// machineAttempts is how many refused machine-token requests one client IP
+// may make per minute before it is answered 429 without any verification:
+// a job with a valid token never comes near it, and a guesser gets at most
+// this many Backend API calls a minute out of the app.
+const machineAttempts = 10
 
 // SessionTemplate is the session-token customisation the app expects, set in
 // the Clerk Dashboard (Sessions → Customize session token) in Clerk mode and
@@ -149,6 +166,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	authCfg.SecretKey = a.Clerk.SecretKey
 	authCfg.APIURL = a.Clerk.APIURL
 	authCfg.JWTKey = a.Clerk.JWTKey
+	authCfg.MachineSecretKey = a.Clerk.MachineSecretKey
+	authCfg.MachineID = a.Clerk.MachineID
 	if a.authn, err = auth.New(authCfg); err != nil {
 		return nil, fmt.Errorf("clerk authentication: %w", err)
 	}
@@ -157,12 +176,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, fmt.Errorf("CLERK_WEBHOOK_SIGNING_SECRET: %w", err)
 	}
-	syncOpts := clerksync.Options{Logger: logger}
-	if a.Emulator != nil {
-		// Events from any other instance (a stale emulator state, a
-		// misconfigured secret) are recorded as ignored, never applied.
-		syncOpts.InstanceID = a.Emulator.InstanceID()
-	}
+	syncOpts := clerksync.Options{Logger: logger, InstanceID: a.Clerk.InstanceID}
 	a.Syncer = clerksync.New(pool, syncOpts)
 
 	sessions, err := appsession.NewStore(cfg.SessionSecrets, cfg.Production())
@@ -179,23 +193,34 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Identity: identity,
 	}
 	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook, VerifyCache: a.authn.CacheStats})
+	limit := opt.RateLimit
+	if limit.Limit == 0 {
+		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
+	}
+	a.limiter = ratelimit.New(pool, limit, logger)
+	var machine echo.MiddlewareFunc
+	if a.authn.MachinesEnabled() {
+		attempts := ratelimit.NewAttempts(pool, "m2m", ratelimit.Config{Limit: machineAttempts, Window: time.Minute, Now: limit.Now}, logger)
+		machine = a.authn.MachineMiddleware(attempts, routes.APIM2M+"/")
+	} else {
+		logger.Info("machine routes are off: set CLERK_MACHINE_SECRET_KEY to this app's machine secret key to serve " + routes.APIM2M)
+	}
+	// Anonymous /api callers are counted per client IP before the policy
+	// answers them 401; the webhook is exempt (Svix signs it, and bursts).
+	anonymous := a.limiter.AnonymousMiddleware(auth.Route{Method: http.MethodPost, Path: routes.Webhook})
+	policy := auth.Policy(PublicRoutes)
 	a.Echo = server.NewEcho(server.Config{
 		Logger:       logger,
 		Render:       a.render,
 		Secure:       a.securityConfig(),
 		Production:   cfg.Production(),
 		Authenticate: a.authn.Middleware(),
-		Machine:      a.authn.MachineMiddleware(routes.APIM2M + "/"),
-		Policy:       auth.Policy(PublicRoutes),
+		Machine:      machine,
+		Policy:       func(next echo.HandlerFunc) echo.HandlerFunc { return anonymous(policy(next)) },
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 		Metrics:      a.Metrics.Middleware(),
 	})
-	limit := opt.RateLimit
-	if limit.Limit == 0 {
-		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
-	}
-	a.limiter = ratelimit.New(pool, limit, logger)
 	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
 
 	var mounted http.Handler
@@ -222,6 +247,9 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 			WebhookSecret:  a.cfg.ClerkWebhookSecret,
 			FrontendAPI:    fapi,
 			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
+			// Without CLERK_MACHINE_SECRET_KEY the machine routes are off.
+			MachineSecretKey: a.cfg.ClerkMachineSecretKey,
+			InstanceID:       a.cfg.ClerkInstanceID,
 		}
 		return nil
 	}
@@ -244,6 +272,12 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		return fmt.Errorf("clerk emulator: %w", err)
 	}
 	a.Emulator = emu
+	// The app is a machine of the emulator's instance, as it would be of a
+	// Clerk instance, so the machine routes work offline too.
+	machineID, machineKey, err := emu.AppMachine(ctx)
+	if err != nil {
+		return fmt.Errorf("clerk emulator: the app's machine: %w", err)
+	}
 	a.Clerk = ClerkSettings{
 		SecretKey:      emu.SecretKey(),
 		PublishableKey: emu.PublishableKey(),
@@ -254,6 +288,11 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		WebhookSecret: emu.WebhookSecret(),
 		FrontendAPI:   emu.Issuer(),
 		ScriptURL:     emu.ScriptURL(),
+		// Events from any other instance (a stale emulator state, a
+		// misconfigured secret) are recorded as ignored, never applied.
+		InstanceID:       emu.InstanceID(),
+		MachineSecretKey: machineKey,
+		MachineID:        machineID,
 	}
 	return nil
 }
@@ -323,7 +362,9 @@ func (a *App) routes(hooks *webhooks.Handler) {
 	}).Routes(e)
 	(&pages.Handlers{Render: a.render}).Routes(e)
 	hooks.Register(e)
-	(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
+	if a.authn.MachinesEnabled() {
+		(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
+	}
 	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Logger: a.logger}).Routes(e)
 	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)

@@ -132,6 +132,11 @@ func (a *Auth) SignedIn() bool {
 	return a != nil && a.Machine == nil && a.UserID != "" && a.SessionID != ""
 }
 
+// Stale reports whether a signed-out request carried a session of this
+// instance that only needs refreshing (an expired token, or one older than
+// __client_uat): a user of the app, not an anonymous caller.
+func (a *Auth) Stale() bool { return a != nil && a.stale }
+
 // HasOrg reports whether the session has an active organisation.
 func (a *Auth) HasOrg() bool {
 	return a.SignedIn() && a.OrgID != "" && a.SessionStatus != "pending"

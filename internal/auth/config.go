@@ -26,9 +26,17 @@ type Config struct {
 	// PublishableKey names the suffixed cookies (__session_<suffix>). Empty
 	// means only the unsuffixed cookies are read.
 	PublishableKey string
-	// SecretKey authenticates Backend API calls: GET /jwks and
-	// POST /m2m_tokens/verify.
+	// SecretKey authenticates the instance's Backend API calls: GET /jwks.
 	SecretKey string
+	// MachineSecretKey is this app's machine secret key (ak_…,
+	// CLERK_MACHINE_SECRET_KEY). Machine tokens are verified as this
+	// machine, so only tokens scoped to it pass. Empty means machine tokens
+	// are never accepted.
+	MachineSecretKey string
+	// MachineID is this app's machine id (mch_…), when known up front (the
+	// emulator's). Empty means it is learned from the Backend API the first
+	// time a JWT-format machine token needs it.
+	MachineID string
 	// APIURL is the Backend API base, including /v1.
 	APIURL string
 	// JWTKey is the PEM public key (CLERK_JWT_KEY), with or without the
@@ -67,6 +75,7 @@ func ConfigFrom(c config.Config) (Config, error) {
 		}
 		out.FrontendAPI = fapi
 		out.SecretKey = c.ClerkSecretKey
+		out.MachineSecretKey = c.ClerkMachineSecretKey
 		out.APIURL = strings.TrimRight(c.ClerkAPIURL, "/")
 	case config.ModeEmulator:
 		out.FrontendAPI = base + routes.Emulator

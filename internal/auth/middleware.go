@@ -27,7 +27,10 @@ type Authenticator struct {
 	parties  map[string]struct{}
 	sessions *ttlCache[*Auth]
 	machines *ttlCache[*Machine]
-	m2m      *m2m_token.Client
+	// m2m calls the Backend API as this app's machine (with its machine
+	// secret key); nil when no machine secret key is configured.
+	m2m  *m2m_token.Client
+	self selfMachine
 
 	// cacheHits and cacheMisses count verified-claims cache lookups, for
 	// the metrics endpoint.
@@ -74,12 +77,13 @@ func New(cfg Config) (*Authenticator, error) {
 	for _, p := range cfg.AuthorizedParties {
 		a.parties[strings.TrimRight(p, "/")] = struct{}{}
 	}
-	if cfg.SecretKey != "" && cfg.APIURL != "" {
+	if cfg.MachineSecretKey != "" && cfg.APIURL != "" {
 		a.m2m = m2m_token.NewClient(&clerk.ClientConfig{BackendConfig: clerk.BackendConfig{
 			HTTPClient: httpClient(cfg),
 			URL:        clerk.String(cfg.APIURL),
-			Key:        clerk.String(cfg.SecretKey),
+			Key:        clerk.String(cfg.MachineSecretKey),
 		}})
+		a.self.id = cfg.MachineID
 	}
 	return a, nil
 }

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/saasstarter/saas/internal/clerkid"
 )
 
 // Environment names.
@@ -53,6 +55,13 @@ type Config struct {
 	ClerkAPIURL          string
 	ClerkWebhookSecret   string
 	ClerkAuthorizedParty []string
+	// ClerkMachineSecretKey is this app's machine secret key (ak_…): machine
+	// tokens are verified as this machine. Empty switches the machine routes
+	// off.
+	ClerkMachineSecretKey string
+	// ClerkInstanceID is the Clerk instance (ins_…) whose webhooks are
+	// applied; empty means it is learned from the Backend API.
+	ClerkInstanceID string
 
 	// EmulatorSecretKey is the emulator's Backend API secret key.
 	EmulatorSecretKey string
@@ -115,6 +124,14 @@ func Load(getenv Getenv) (Config, error) {
 	c.ClerkJWTKey = getenv("CLERK_JWT_KEY")
 	c.ClerkAPIURL = orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1")
 	c.ClerkWebhookSecret = getenv("CLERK_WEBHOOK_SIGNING_SECRET")
+	c.ClerkMachineSecretKey = getenv("CLERK_MACHINE_SECRET_KEY")
+	if c.ClerkMachineSecretKey != "" && (!strings.HasPrefix(c.ClerkMachineSecretKey, "ak_") || len(c.ClerkMachineSecretKey) < 8) {
+		return c, errors.New("CLERK_MACHINE_SECRET_KEY must be a machine secret key (ak_…) from the Clerk Dashboard's Machines page")
+	}
+	c.ClerkInstanceID = getenv("CLERK_INSTANCE_ID")
+	if c.ClerkInstanceID != "" && !clerkid.Valid(clerkid.Instance, c.ClerkInstanceID) {
+		return c, fmt.Errorf("CLERK_INSTANCE_ID must be a Clerk instance id (ins_…), not %q", c.ClerkInstanceID)
+	}
 	c.EmulatorSecretKey = orDefault(getenv("CLERK_EMULATOR_SECRET_KEY"), "sk_test_emulator")
 	if ap := getenv("CLERK_AUTHORIZED_PARTIES"); ap != "" {
 		for _, p := range strings.Split(ap, ",") {
@@ -231,6 +248,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("clerk_jwt_key", c.ClerkJWTKey != ""),
 		slog.String("clerk_api_url", c.ClerkAPIURL),
 		slog.String("clerk_webhook_signing_secret", mask(c.ClerkWebhookSecret)),
+		slog.String("clerk_machine_secret_key", mask(c.ClerkMachineSecretKey)),
+		slog.String("clerk_instance_id", c.ClerkInstanceID),
 		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
 		slog.Int("api_rate_limit", c.APIRateLimit),
 		slog.String("metrics_addr", c.MetricsAddr),
