@@ -329,6 +329,7 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Banner(w interface{ Write([]byte) (int, error) }) {
 	if a.Emulator != nil {
 		a.Emulator.Banner(w)
+		fmt.Fprintf(w, "  Machine routes %s: tokens of machines scoped to %s\n", routes.APIM2M, a.Clerk.MachineID)
 	}
 }
 

@@ -14,7 +14,7 @@
 //	authn, err := auth.New(cfg)            // no network I/O
 //	e.Use(recover, requestID, accessLog, securityHeaders, bodyLimit,
 //	    authn.Middleware(),                      // identity, handshake
-//	    authn.MachineMiddleware(routes.APIM2M+"/"), // machine routes only
+//	    authn.MachineMiddleware(attempts, routes.APIM2M+"/"), // machine routes, if MachinesEnabled
 //	    auth.Policy(publicRoutes),               // deny by default
 //	    csrf)
 //	g.POST("/org/export", h, auth.RequireRole("org:admin", "Admin required"),
