@@ -14,6 +14,7 @@ import (
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/clerkid"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -71,7 +72,21 @@ func (h *Handlers) memberRow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderMember(c, s, c.Param("user_id"), c.QueryParam("expect"), false)
+	userID, err := memberParam(c)
+	if err != nil {
+		return err
+	}
+	return h.renderMember(c, s, userID, c.QueryParam("expect"), false)
+}
+
+// memberParam is the user id in the URL, refused unless it has the shape
+// of a Clerk user id: it goes into Backend API paths.
+func memberParam(c echo.Context) (string, error) {
+	id := c.Param("user_id")
+	if !clerkid.Valid(clerkid.User, id) {
+		return "", apperr.New(apperr.NotFound, "Member not found")
+	}
+	return id, nil
 }
 
 func (h *Handlers) renderMember(c echo.Context, s scope, userID, expect string, focus bool) error {
@@ -130,7 +145,11 @@ func (h *Handlers) changeRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userID, role := c.Param("user_id"), c.FormValue("role")
+	userID, err := memberParam(c)
+	if err != nil {
+		return err
+	}
+	role := c.FormValue("role")
 	if !slices.ContainsFunc(pages.Roles, func(o pages.RoleOption) bool { return o.Key == role }) {
 		return apperr.New(apperr.Invalid, "Choose a role from the list")
 	}
@@ -163,7 +182,10 @@ func (h *Handlers) removeMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userID := c.Param("user_id")
+	userID, err := memberParam(c)
+	if err != nil {
+		return err
+	}
 	current, admins, err := h.clerkMember(c, s, userID)
 	if err != nil {
 		return err

@@ -155,3 +155,25 @@ func (p *prodApp) deliver(t testing.TB, typ, instance string, data map[string]an
 	}, strings.NewReader(string(body)))
 	return res.StatusCode
 }
+
+// testInstance is the Clerk instance of startClerk's app in tests that pin
+// it with CLERK_INSTANCE_ID.
+const testInstance = "ins_testinstance0001"
+
+// seedMember delivers an organizationMembership.created event of instance,
+// which creates the organisation and the user (as stubs) with the
+// membership.
+func (p *prodApp) seedMember(t testing.TB, instance, orgID, userID, role string) {
+	t.Helper()
+	ms := time.Now().UnixMilli()
+	status := p.deliver(t, "organizationMembership.created", instance, map[string]any{
+		"object": "organization_membership", "id": "orgmem_" + userID[len("user_"):], "role": role,
+		"organization": map[string]any{"object": "organization", "id": orgID, "name": "Acme", "slug": "acme",
+			"public_metadata": map[string]any{"plan": "free"}, "created_at": ms, "updated_at": ms},
+		"public_user_data": map[string]any{"user_id": userID, "first_name": "Ada", "identifier": userID + "@example.com"},
+		"created_at": ms, "updated_at": ms,
+	})
+	if status != http.StatusOK {
+		t.Fatalf("membership webhook = %d", status)
+	}
+}
