@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -191,9 +193,9 @@ func (c *Config) loadSessionSecrets(raw string) error {
 		if c.Production() {
 			return errors.New("SESSION_SECRET is required in production (comma-separated keys, each at least 32 bytes)")
 		}
-		key, err := localSessionSecret()
+		key, err := localSessionSecret(LocalDir)
 		if err != nil {
-			return fmt.Errorf("SESSION_SECRET is unset and no local secret could be created: %w", err)
+			return fmt.Errorf("SESSION_SECRET is unset and %w", err)
 		}
 		c.SessionSecrets = [][]byte{key}
 		return nil
@@ -212,25 +214,56 @@ func (c *Config) loadSessionSecrets(raw string) error {
 // generated session secret) is kept. It is ignored by git.
 const LocalDir = ".local"
 
-// localSessionSecret returns the development session secret, creating it on
-// first use, so that sign-ins survive restarts without any setup.
-func localSessionSecret() ([]byte, error) {
-	path := filepath.Join(LocalDir, "session-secret")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minSecretLen {
+// localSessionSecret returns the development session secret kept in dir,
+// creating it on first use, so that sign-ins survive restarts without any
+// setup. A file that other users could read, or that belongs to someone
+// else, is refused: whoever holds the key can forge session cookies.
+func localSessionSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "session-secret")
+	b, err := readPrivateFile(path)
+	switch {
+	case err == nil && len(strings.TrimSpace(string(b))) >= minSecretLen:
 		return []byte(strings.TrimSpace(string(b))), nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, err
 	}
 	buf := make([]byte, 48)
 	if _, err := rand.Read(buf); err != nil {
 		return nil, err
 	}
 	key := base64.RawURLEncoding.EncodeToString(buf)
-	if err := os.MkdirAll(LocalDir, 0o700); err != nil {
-		return nil, err
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s could not be created: %w", dir, err)
 	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s could not be written: %w", path, err)
 	}
 	return []byte(key), nil
+}
+
+// readPrivateFile reads path if it is a regular file of the current user
+// that nobody else can read or write. The checks are made on the open file,
+// so the file checked is the file read.
+func readPrivateFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file: delete it to generate a new secret", path)
+	case !ownedByCurrentUser(fi):
+		return nil, fmt.Errorf("%s belongs to another user: delete it to generate a new secret, or set SESSION_SECRET", path)
+	case runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0:
+		// Windows reports synthetic permission bits; its ACLs are not checked.
+		return nil, fmt.Errorf("%s is readable or writable by other users (mode %04o): run chmod 600 %s, or delete it to generate a new secret", path, fi.Mode().Perm(), path)
+	}
+	return io.ReadAll(f)
 }
 
 // LogValue prints the configuration for the start-up log with every secret
