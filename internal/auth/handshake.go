@@ -65,11 +65,12 @@ func handshakeToken(c echo.Context, ck cookies) (token string, fromCookie bool) 
 // finishHandshake applies a handshake payload: every cookie directive of the
 // verified token becomes a Set-Cookie, and the browser is sent back (307) to
 // the same URL without the handshake parameters, so the next request carries
-// the fresh cookies. An invalid payload leaves the request signed out.
+// the fresh cookies. An invalid payload is not handled (handled is false):
+// the caller drops it and carries on with the request's cookies.
 func (a *Authenticator) finishHandshake(c echo.Context, token string, fromCookie bool) (*Auth, bool, error) {
 	directives, err := a.verifyHandshake(c.Request().Context(), token)
 	if err != nil {
-		return signedOut, false, nil
+		return nil, false, nil
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
@@ -87,6 +88,26 @@ func (a *Authenticator) finishHandshake(c echo.Context, token string, fromCookie
 	r := c.Request()
 	back := redirect.Safe(escapedPath(r.URL)+withoutHandshakeParams(r.URL.RawQuery), "/")
 	return nil, true, c.Redirect(http.StatusTemporaryRedirect, back)
+}
+
+// dropHandshake removes an invalid handshake payload from the request: the
+// parameters from the URL, so neither the handlers nor a sign-in redirect_url
+// carry them on, or the cookie, which is also expired in the browser. It
+// returns the request's cookies without it.
+func (a *Authenticator) dropHandshake(c echo.Context, ck cookies, fromCookie bool) cookies {
+	if fromCookie {
+		c.SetCookie(&http.Cookie{Name: paramHandshake, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+		ck.handshake = ""
+		return ck
+	}
+	r := c.Request()
+	u := *r.URL
+	u.RawQuery = strings.TrimPrefix(withoutHandshakeParams(u.RawQuery), "?")
+	r2 := r.Clone(r.Context())
+	r2.URL = &u
+	r2.RequestURI = u.RequestURI()
+	c.SetRequest(r2)
+	return ck
 }
 
 // verifyHandshake checks the handshake token's signature with the session

@@ -81,15 +81,40 @@ func TestHandshakeReturn(t *testing.T) {
 		"Garbage":         "garbage",
 		"AlgNone":         b64(`{"alg":"none"}`) + "." + b64(`{"handshake":["__session=x"]}`) + ".",
 		"SessionTokenNot": fresh,
+		"ThreeDots":       "x.y.z",
 	}
 	for name, tok := range refused {
 		t.Run("Refuses"+name, func(t *testing.T) {
-			rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok)))
-			if len(rec.Header().Values("Set-Cookie")) != 0 || rec.Code != 303 || !strings.HasPrefix(rec.Header().Get("Location"), "/sign-in?") {
+			// Signed out, the invalid payload is dropped: the sign-in
+			// redirect does not carry it back.
+			rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok)+"&tab=1"))
+			if len(rec.Header().Values("Set-Cookie")) != 0 || rec.Code != 303 || rec.Header().Get("Location") != "/sign-in?redirect_url=/orgs%3Ftab%3D1" {
 				t.Fatalf("status %d Location %q Set-Cookie %q", rec.Code, rec.Header().Get("Location"), rec.Header().Values("Set-Cookie"))
 			}
 		})
 	}
+	// Issue 14, item 6: a signed-in browser sent to a URL with an invalid
+	// handshake parameter went to sign-in, which sent it back to the same
+	// URL, forever. The payload is dropped and the cookies decide, as in
+	// @clerk/backend's authenticateRequest.
+	signedIn := func(r *http.Request) *http.Request {
+		return withCookies(r, "__session", fresh, "__client_uat", strconv.FormatInt(t0.Unix()-10, 10))
+	}
+	for name, tok := range refused {
+		t.Run("SignedInContinuesPast"+name, func(t *testing.T) {
+			rec := do(e, signedIn(page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok))))
+			if rec.Code != 200 || bodyOf(t, rec)["user"] != "user_1" || len(rec.Header().Values("Set-Cookie")) != 0 {
+				t.Fatalf("status %d Set-Cookie %q body %s", rec.Code, rec.Header().Values("Set-Cookie"), rec.Body)
+			}
+		})
+	}
+	t.Run("SignedInContinuesPastInvalidCookie", func(t *testing.T) {
+		rec := do(e, withCookies(signedIn(page(http.MethodGet, "/orgs")), "__clerk_handshake", "x.y.z"))
+		got := rec.Header().Values("Set-Cookie")
+		if rec.Code != 200 || bodyOf(t, rec)["user"] != "user_1" || len(got) != 1 || !strings.HasPrefix(got[0], "__clerk_handshake=;") || !strings.Contains(got[0], "Max-Age=0") {
+			t.Fatalf("status %d Set-Cookie %q body %s", rec.Code, got, rec.Body)
+		}
+	})
 	t.Run("IgnoredOnAPIRequests", func(t *testing.T) {
 		rec := do(e, api(http.MethodGet, "/api/me?__clerk_handshake="+hs))
 		if rec.Code != 401 || len(rec.Header().Values("Set-Cookie")) != 0 {

@@ -139,7 +139,15 @@ func (a *Authenticator) authenticate(c echo.Context) (au *Auth, handled bool, er
 	ck := readCookies(r.Header, a.suffix)
 	if web.IsDocument(c) {
 		if tok, fromCookie := handshakeToken(c, ck); tok != "" {
-			return a.finishHandshake(c, tok, fromCookie)
+			if au, handled, err := a.finishHandshake(c, tok, fromCookie); handled {
+				return au, handled, err
+			}
+			// An invalid handshake payload is dropped and the request goes
+			// on with its cookies, as @clerk/backend's authenticateRequest
+			// does: a signed-in browser sent to a URL with a stale or
+			// foreign __clerk_handshake must not bounce to sign-in and back.
+			ck = a.dropHandshake(c, ck, fromCookie)
+			r = c.Request()
 		}
 	}
 	tok, rawUAT, _ := ck.sessionToken()
