@@ -171,7 +171,7 @@ func (p *prodApp) seedMember(t testing.TB, instance, orgID, userID, role string)
 		"organization": map[string]any{"object": "organization", "id": orgID, "name": "Acme", "slug": "acme",
 			"public_metadata": map[string]any{"plan": "free"}, "created_at": ms, "updated_at": ms},
 		"public_user_data": map[string]any{"user_id": userID, "first_name": "Ada", "identifier": userID + "@example.com"},
-		"created_at": ms, "updated_at": ms,
+		"created_at":       ms, "updated_at": ms,
 	})
 	if status != http.StatusOK {
 		t.Fatalf("membership webhook = %d", status)
