@@ -13,6 +13,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/handlers/admin"
@@ -68,6 +69,8 @@ type App struct {
 	// limiter counts /api requests per user, machine or anonymous client IP
 	// in PostgreSQL.
 	limiter *ratelimit.Limiter
+	// revocations are the revoked sessions the authenticator refuses.
+	revocations *auth.Revocations
 }
 
 // ClerkSettings are the keys and URLs the app uses to talk to Clerk (or the
@@ -166,6 +169,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	authCfg.SecretKey = a.Clerk.SecretKey
 	authCfg.APIURL = a.Clerk.APIURL
 	authCfg.JWTKey = a.Clerk.JWTKey
+	// Sessions revoked before this instance started are refused from its
+	// first request; WatchRevocations (in Run) adds the ones that follow.
+	a.revocations = auth.NewRevocations()
+	if err := clerksync.LoadRevocations(ctx, pool, a.revocations); err != nil {
+		return nil, fmt.Errorf("load revoked sessions: %w", err)
+	}
+	authCfg.Revocations = a.revocations
 	authCfg.MachineSecretKey = a.Clerk.MachineSecretKey
 	authCfg.MachineID = a.Clerk.MachineID
 	if a.authn, err = auth.New(authCfg); err != nil {
@@ -314,14 +324,16 @@ func (a *App) securityConfig() secure.Config {
 // Pool is the app's database pool.
 func (a *App) Pool() *pgxpool.Pool { return a.pool }
 
-// Run runs the background work: the emulator's webhook delivery in
+// Run runs the background work: the listener that keeps the revoked
+// sessions in step across instances, and the emulator's webhook delivery in
 // emulator mode. It returns when ctx is cancelled.
 func (a *App) Run(ctx context.Context) error {
-	if a.Emulator == nil {
-		<-ctx.Done()
-		return nil
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return clerksync.WatchRevocations(ctx, a.pool, a.revocations, a.logger) })
+	if a.Emulator != nil {
+		g.Go(func() error { return a.Emulator.Run(ctx) })
 	}
-	return a.Emulator.Run(ctx)
+	return g.Wait()
 }
 
 // Banner prints what a developer needs at start-up: the emulator's URLs and

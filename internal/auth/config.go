@@ -45,6 +45,9 @@ type Config struct {
 	// AuthorizedParties lists the origins accepted in azp. A token without
 	// azp is accepted, as Clerk issues none when the browser sent no Origin.
 	AuthorizedParties []string
+	// Revocations, when set, is the set of revoked sessions: their tokens
+	// are refused although signed and unexpired.
+	Revocations *Revocations
 	// HTTPClient is used for Backend API calls; nil means a client with a
 	// 5 s timeout.
 	HTTPClient *http.Client

@@ -27,6 +27,7 @@ type Authenticator struct {
 	parties  map[string]struct{}
 	sessions *ttlCache[*Auth]
 	machines *ttlCache[*Machine]
+	revoked  *Revocations
 	// m2m calls the Backend API as this app's machine (with its machine
 	// secret key); nil when no machine secret key is configured.
 	m2m  *m2m_token.Client
@@ -73,6 +74,7 @@ func New(cfg Config) (*Authenticator, error) {
 		parties:  map[string]struct{}{},
 		sessions: newTTLCache[*Auth](cacheSize),
 		machines: newTTLCache[*Machine](cacheSize),
+		revoked:  cfg.Revocations,
 	}
 	for _, p := range cfg.AuthorizedParties {
 		a.parties[strings.TrimRight(p, "/")] = struct{}{}

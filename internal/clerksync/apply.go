@@ -117,7 +117,13 @@ func decode(ev Event) (change, error) {
 				RevokedAt:   tz(firstNonZero(d.UpdatedAt.Time, at)),
 			}
 			return change{objectID: id, apply: func(ctx context.Context, q *store.Queries) (Status, error) {
-				return changed(q.RecordRevokedSession(ctx, p))
+				st, err := changed(q.RecordRevokedSession(ctx, p))
+				if err != nil {
+					return st, err
+				}
+				// Announced even when already recorded: a replay then reaches
+				// an instance that missed the first announcement.
+				return st, q.NotifySessionRevoked(ctx, id)
 			}}, nil
 		}
 	}
