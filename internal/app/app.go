@@ -31,6 +31,7 @@ import (
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/projects"
 	"github.com/saasstarter/saas/internal/ratelimit"
@@ -378,14 +379,16 @@ func (a *App) routes(hooks *webhooks.Handler) {
 	if a.authn.MachinesEnabled() {
 		(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
 	}
-	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Logger: a.logger}).Routes(e)
+	// One guard for the admin screens and /orgs: both change memberships.
+	guard := lastadmin.New(a.pool, a.Clerk.BackendConfig())
+	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Guard: guard, Logger: a.logger}).Routes(e)
 	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
 	// The org-scoped product: organisations, the dashboard and projects
 	// pages, and the JSON API, every /api route rate limited.
 	e.Use(a.limiter.APIMiddleware())
 	projectService := &projects.Service{Pool: a.pool}
-	(&orgs.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Logger: a.logger}).Routes(e)
+	(&orgs.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Guard: guard, Logger: a.logger}).Routes(e)
 	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService}).Routes(e)
 	(&api.Handlers{Pool: a.pool, Projects: projectService, Logger: a.logger}).Routes(e)
 }
