@@ -187,7 +187,15 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, fmt.Errorf("CLERK_WEBHOOK_SIGNING_SECRET: %w", err)
 	}
+	// Webhooks of any instance but this app's are recorded as ignored
+	// (checklist W-12). Without CLERK_INSTANCE_ID the instance is asked of
+	// the Backend API when the first webhook arrives: start-up itself must
+	// not need the network (with CLERK_JWT_KEY), and a webhook proves that
+	// Clerk is reachable.
 	syncOpts := clerksync.Options{Logger: logger, InstanceID: a.Clerk.InstanceID}
+	if syncOpts.InstanceID == "" {
+		syncOpts.InstanceLookup = clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}.InstanceID
+	}
 	a.Syncer = clerksync.New(pool, syncOpts)
 
 	sessions, err := appsession.NewStore(cfg.SessionSecrets, cfg.Production())
