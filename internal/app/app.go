@@ -390,7 +390,7 @@ func (a *App) routes(hooks *webhooks.Handler) {
 	// One guard for the admin screens and /orgs: both change memberships.
 	guard := lastadmin.New(a.pool, a.Clerk.BackendConfig())
 	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Guard: guard, Logger: a.logger}).Routes(e)
-	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer,
+	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer, Clerk: a.Clerk.BackendConfig(), Logger: a.logger,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
 	// The org-scoped product: organisations, the dashboard and projects
 	// pages, and the JSON API, every /api route rate limited.
