@@ -41,9 +41,10 @@ func TestMachineTokenMustBeScopedToApp(t *testing.T) {
 const testMachineSecret = "ak_0123456789abcdef0123456789abcdef"
 
 // TestMachineVerificationsLimitedPerIP: against a Backend API that counts
-// calls, random well-formed machine tokens from one client cost at most ten
-// verifications a minute, then 429 without a call; malformed tokens cost
-// none; verification is made with the app's machine secret key.
+// calls, malformed tokens cost no call (and no attempt), random well-formed
+// machine tokens from one client cost at most ten verifications a minute,
+// then 429 without a call; verification is made with the app's machine
+// secret key.
 func TestMachineVerificationsLimitedPerIP(t *testing.T) {
 	t.Parallel()
 	fake := newFakeBAPI(t)
@@ -65,20 +66,19 @@ func TestMachineVerificationsLimitedPerIP(t *testing.T) {
 	if n := fake.total(); n != 0 {
 		t.Fatalf("malformed tokens made %d Backend API calls, want 0", n)
 	}
-	// The malformed tokens above used five of the ten attempts.
 	codes := map[int]int{}
-	for i := range 12 {
+	for i := range 15 {
 		status, body := call(t, http.MethodGet, usage, fmt.Sprintf("mt_%032x", i), "")
 		codes[status]++
 		if status == http.StatusTooManyRequests && body != `{"error":"Rate limited"}` {
 			t.Errorf("429 body %s", body)
 		}
 	}
-	if codes[http.StatusUnauthorized] != 5 || codes[http.StatusTooManyRequests] != 7 {
-		t.Errorf("outcomes %v, want 5×401 then 7×429", codes)
+	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 5 {
+		t.Errorf("outcomes %v, want 10×401 then 5×429", codes)
 	}
-	if n := fake.count("POST /v1/m2m_tokens/verify"); n != 5 {
-		t.Errorf("%d verify calls, want 5", n)
+	if n := fake.count("POST /v1/m2m_tokens/verify"); n != 10 {
+		t.Errorf("%d verify calls, want 10", n)
 	}
 	for _, a := range authz {
 		if a != "Bearer "+testMachineSecret {

@@ -38,6 +38,9 @@ import (
 // counted per client so that anonymous callers cannot make the app spend its
 // Backend API quota (AttemptLimiter).
 
+// MsgRateLimited is the contract's 429 message.
+const MsgRateLimited = "Rate limited"
+
 // machineCacheTTL bounds how long an opaque token's Backend API verdict is
 // reused: a revoked token keeps working at most this long.
 const machineCacheTTL = 30 * time.Second
@@ -74,11 +77,12 @@ func (a *Authenticator) MachinesEnabled() bool { return a.m2m != nil }
 // MachineMiddleware authenticates machine-to-machine calls on the routes
 // whose template starts with one of prefixes (e.g. "/api/m2m/"), and leaves
 // every other route alone. On those routes only a Clerk M2M token in
-// "Authorization: Bearer" that is scoped to this app's machine is accepted;
-// anything else, session tokens included, gets 401, and counts against the
-// client's attempts in limit (nil: no limit). A client without attempts left
-// gets 429 without any verification. The machine is put on the request's
-// Auth. Register it with e.Use between Middleware and Policy, and only when
+// "Authorization: Bearer" that is scoped to this app's machine is accepted:
+// any other bearer token, session tokens included, gets 401 and counts
+// against the client's attempts in limit (nil: no limit), and a request
+// without one goes on signed out, for the route policy to refuse. A client
+// without attempts left gets 429 without any verification. The machine is
+// put on the request's Auth. Register it with e.Use between Middleware and Policy, and only when
 // MachinesEnabled: matching on route templates needs the router, and Policy
 // must see the machine to let it through.
 func (a *Authenticator) MachineMiddleware(limit AttemptLimiter, prefixes ...string) echo.MiddlewareFunc {
@@ -89,7 +93,15 @@ func (a *Authenticator) MachineMiddleware(limit AttemptLimiter, prefixes ...stri
 			}
 			r := c.Request()
 			ctx := r.Context()
-			tok, _ := bearerToken(r.Header.Get(echo.HeaderAuthorization))
+			tok, ok := bearerToken(r.Header.Get(echo.HeaderAuthorization))
+			if !ok || tok == "" {
+				// No machine token: the request goes on signed out (a cookie
+				// session does not count here), so the route policy answers it
+				// 401 like any anonymous /api call, and counts it as one. It
+				// cannot reach Clerk, so it costs no attempt.
+				c.SetRequest(r.WithContext(NewContext(ctx, signedOut)))
+				return next(c)
+			}
 			// A token verified before is served from the cache without
 			// touching the limiter: a busy, well-behaved job costs nothing.
 			m, ok := a.cachedMachine(tok)
@@ -105,9 +117,15 @@ func (a *Authenticator) MachineMiddleware(limit AttemptLimiter, prefixes ...stri
 	}
 }
 
-// admitMachine verifies a token that is not in the cache, within the
-// client's attempts.
+// admitMachine verifies a token that is not in the cache. A token that
+// cannot be a Clerk machine token is refused on its shape alone, which costs
+// nothing. Only a token that goes on to verification (a Backend API call,
+// or an RSA signature check) needs an attempt left, and uses one up when it
+// is refused.
 func (a *Authenticator) admitMachine(c echo.Context, limit AttemptLimiter, tok string) (*Machine, error) {
+	if _, err := machineShape(tok); err != nil || a.m2m == nil {
+		return nil, apperr.Wrap(apperr.Unauthorized, MsgUnauthenticated, err)
+	}
 	ctx := c.Request().Context()
 	ip := c.RealIP()
 	if limit != nil {
@@ -121,11 +139,7 @@ func (a *Authenticator) admitMachine(c echo.Context, limit AttemptLimiter, tok s
 			return nil, apperr.New(apperr.RateLimited, MsgRateLimited)
 		}
 	}
-	var m *Machine
-	err := errMalformed
-	if tok != "" {
-		m, err = a.VerifyMachine(ctx, tok)
-	}
+	m, err := a.VerifyMachine(ctx, tok)
 	if err == nil {
 		return m, nil
 	}
@@ -140,8 +154,33 @@ func (a *Authenticator) admitMachine(c echo.Context, limit AttemptLimiter, tok s
 	return nil, apperr.Wrap(apperr.Unauthorized, MsgUnauthenticated, err)
 }
 
-// MsgRateLimited is the contract's 429 message.
-const MsgRateLimited = "Rate limited"
+// machineShape checks, without any verification, that token can be a Clerk
+// machine token: an opaque mt_ token of the right form, or a compact RS256
+// JWT whose category (if any) is M2M and whose subject is a machine, the
+// test @clerk/backend's isM2MJwt makes to route a token. It returns the JWT's
+// header (zero for an opaque token).
+func machineShape(token string) (header, error) {
+	if strings.HasPrefix(token, "mt_") {
+		if !opaqueMachineToken.MatchString(token) {
+			return header{}, errMalformed
+		}
+		return header{}, nil
+	}
+	if !wellFormed(token) {
+		return header{}, errMalformed
+	}
+	h, err := parseHeader(token)
+	if err != nil {
+		return h, err
+	}
+	if h.Cat != "" && h.Cat != catM2M {
+		return h, errNotMachine
+	}
+	if !machineSubject(token) {
+		return h, errNotMachine
+	}
+	return h, nil
+}
 
 // cachedMachine returns the machine of a token verified earlier and still
 // cached.
@@ -163,11 +202,12 @@ func (a *Authenticator) VerifyMachine(ctx context.Context, token string) (*Machi
 	if a.m2m == nil {
 		return nil, apperr.New(apperr.Unauthorized, "Machine authentication is not configured")
 	}
-	if strings.HasPrefix(token, "mt_") {
-		return a.verifyOpaqueMachine(ctx, token)
-	}
-	if !wellFormed(token) {
-		return nil, errMalformed
+	// The shape is checked before anything else, so a session token (or
+	// anything else) never costs a Backend API call, an RSA verification or
+	// a key fetch here.
+	h, err := machineShape(token)
+	if err != nil {
+		return nil, err
 	}
 	now := a.now()
 	key := keyOf(token)
@@ -177,17 +217,8 @@ func (a *Authenticator) VerifyMachine(ctx context.Context, token string) (*Machi
 		}
 		return m, nil
 	}
-	h, err := parseHeader(token)
-	if err != nil {
-		return nil, err
-	}
-	if h.Cat != "" && h.Cat != catM2M {
-		return nil, errNotMachine
-	}
-	if !machineSubject(token) {
-		// Checked before the signature, so a session token (or anything
-		// else) never costs an RSA verification or a key fetch here.
-		return nil, errNotMachine
+	if strings.HasPrefix(token, "mt_") {
+		return a.verifyOpaqueMachine(ctx, token, key, now)
 	}
 	var custom map[string]any
 	claims, err := a.verifySigned(ctx, token, h, &jwt.VerifyParams{
@@ -248,18 +279,9 @@ func jwtScopes(custom map[string]any, aud []string) []string {
 	return aud
 }
 
-func (a *Authenticator) verifyOpaqueMachine(ctx context.Context, token string) (*Machine, error) {
-	if !opaqueMachineToken.MatchString(token) {
-		return nil, errMalformed
-	}
-	now := a.now()
-	key := keyOf(token)
-	if m, ok := a.machines.get(key, now); ok {
-		if m == nil {
-			return nil, errNotMachine // cached refusal
-		}
-		return m, nil
-	}
+// verifyOpaqueMachine asks the Backend API about an opaque token of the
+// right shape that is not in the cache (key is its cache key).
+func (a *Authenticator) verifyOpaqueMachine(ctx context.Context, token string, key tokenKey, now time.Time) (*Machine, error) {
 	// Authenticated with the machine secret key, Clerk verifies the token
 	// as this machine: a token of a machine not scoped to it is a 404.
 	t, err := a.m2m.Verify(ctx, &m2m_token.VerifyParams{Token: token})

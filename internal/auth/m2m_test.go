@@ -227,6 +227,39 @@ func TestMachineTokensMalformedNeverCallClerk(t *testing.T) {
 	}
 }
 
+// TestMachineShapeRefusalsUseNoAttempts: refusing a token on its shape
+// costs nothing, so it uses up none of the client's attempts; a
+// verification that fails does.
+func TestMachineShapeRefusalsUseNoAttempts(t *testing.T) {
+	t.Parallel()
+	f, _ := m2mFixture(t, true)
+	attempts := &memAttempts{limit: 1, fails: map[string]int{}}
+	f.attempts = attempts
+	e := f.app()
+	call := func(tok string) int {
+		r := api("GET", "/api/m2m/ping")
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return do(e, r).Code
+	}
+	for range 3 {
+		if code := call(f.token(t, nil)); code != 401 {
+			t.Fatalf("session token: %d", code)
+		}
+		if code := call("mt_short"); code != 401 {
+			t.Fatalf("malformed token: %d", code)
+		}
+	}
+	if n := attempts.fails["192.0.2.1"]; n != 0 {
+		t.Fatalf("%d attempts counted for tokens refused on their shape", n)
+	}
+	if code := call(opaqueUnknown); code != 401 || attempts.fails["192.0.2.1"] != 1 {
+		t.Fatalf("unknown token: %d, %d attempts", code, attempts.fails["192.0.2.1"])
+	}
+	if code := call("mt_" + strings.Repeat("5", 32)); code != 429 {
+		t.Fatalf("with no attempts left: %d, want 429", code)
+	}
+}
+
 // TestMachineIDConfigured: with the machine id given (emulator mode), JWT
 // tokens need no Backend API call at all.
 func TestMachineIDConfigured(t *testing.T) {
