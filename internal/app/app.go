@@ -171,10 +171,12 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	authCfg.APIURL = a.Clerk.APIURL
 	authCfg.JWTKey = a.Clerk.JWTKey
 	// Sessions revoked before this instance started are refused from its
-	// first request; WatchRevocations (in Run) adds the ones that follow.
+	// first request; WatchRevocations (in Run) adds the ones that follow. A
+	// database that cannot answer yet (down, or not migrated: /readyz says
+	// so) does not stop start-up; the listener loads the set once it can.
 	a.revocations = auth.NewRevocations()
 	if err := clerksync.LoadRevocations(ctx, pool, a.revocations); err != nil {
-		return nil, fmt.Errorf("load revoked sessions: %w", err)
+		logger.Warn("revoked sessions not loaded yet; the revocation listener retries", "err", err)
 	}
 	authCfg.Revocations = a.revocations
 	authCfg.MachineSecretKey = a.Clerk.MachineSecretKey
