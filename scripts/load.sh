@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test (`go tool task load`): builds the app, runs it in emulator mode on
+# Load test (`go tool -modfile=tools/go.mod task load`): builds the app, runs it in emulator mode on
 # a free loopback port over a database of its own (created, then dropped),
 # waits until it is ready and the seed has synced, mints a session token
 # through the emulator's Backend API, then measures in one run:
@@ -12,7 +12,9 @@
 #
 # Environment: DURATION (per endpoint, default 10s), CONNECTIONS (default 16),
 # THREADS (wrk threads, default 2), PGURL (server, default
-# postgres://postgres@127.0.0.1:5432), KEEP_LOG=1 keeps the app log.
+# postgres://postgres@127.0.0.1:5432), KEEP_LOG=1 keeps the app log,
+# PROFILE=DIR builds with -tags pprof and writes a CPU profile of the server
+# under each endpoint's load to DIR/<endpoint>.pprof (go tool pprof -top …).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,16 +44,20 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building"
-CGO_ENABLED=0 go build -trimpath -o "$work/web" ./cmd/web
+tags=""
+[ -n "${PROFILE:-}" ] && tags="-tags pprof" && mkdir -p "$PROFILE"
+CGO_ENABLED=0 go build $tags -trimpath -o "$work/web" ./cmd/web
 go build -o "$work/ingest" ./scripts/ingest
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+pprof_addr="127.0.0.1:$(free_port)"
 base="http://127.0.0.1:$port"
 dburl="$PGURL/$db?sslmode=disable"
 echo "== starting the app on $base (database $db)"
 # The rate limit is raised so /api/org measures the API, not 429s; every
 # request is still counted by the limiter.
-APP_ENV=development ADDR="127.0.0.1:$port" BASE_URL="$base" DATABASE_URL="$dburl" METRICS_ADDR=off API_RATE_LIMIT=100000000 \
+PPROF_ADDR="$pprof_addr" APP_ENV=development ADDR="127.0.0.1:$port" BASE_URL="$base" DATABASE_URL="$dburl" METRICS_ADDR=off API_RATE_LIMIT=100000000 \
   SESSION_SECRET="load-test-session-secret-0123456789abcdef" "$work/web" >"$work/app.log" 2>&1 &
 app_pid=$!
 
@@ -102,8 +108,14 @@ measure() {
     results+=("$(printf '%-16s %s' "$name" "not available (404)")"); return
   fi
   echo "== $name ($DURATION, $CONNECTIONS connections; first answer $code)"
-  local out
+  local out prof=""
+  if [ -n "${PROFILE:-}" ]; then # a profile of the middle of the run
+    local secs=$(( ${DURATION%s} > 4 ? ${DURATION%s} - 2 : 2 ))
+    (sleep 1; curl -fsS -o "$PROFILE/$(tr -c 'a-z0-9\n' _ <<<"${name#/}").pprof" "http://$pprof_addr/debug/pprof/profile?seconds=$secs") &
+    prof=$!
+  fi
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${header:+-H "$header"} "$base$path")
+  [ -n "$prof" ] && wait "$prof"
   local rps p50 p99 non2xx total
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")

@@ -1,6 +1,9 @@
 // Command web is the application: `web` (or `web serve`) runs the server,
-// `web migrate` applies the database migrations and exits, and
-// `web reconcile` repairs drift between Clerk and the database.
+// `web migrate` applies the database migrations and exits,
+// `web reconcile` repairs drift between Clerk and the database, and
+// `web export-identities` / `web import-identities` write the identity
+// file and map a new identity provider's ids onto the database
+// (docs/MIGRATION.md).
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/logging"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/server"
 )
@@ -45,7 +49,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg, logOut)
+	out := logging.NewWriter(logOut, logging.FlushInterval)
+	defer out.Close()
+	logger := logging.New(out, cfg.Production())
 	slog.SetDefault(logger)
 
 	switch cmd {
@@ -60,18 +66,33 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 		return nil
 	case "reconcile":
 		return reconcile(ctx, cfg, logger)
+	case "export-identities":
+		return exportIdentities(ctx, cfg, args[1:], logger)
+	case "import-identities":
+		return importIdentities(ctx, cfg, args[1:], os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate or reconcile)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, reconcile, export-identities or import-identities)", cmd)
 	}
 }
 
-// newLogger writes JSON in production, for log pipelines, and readable text
-// elsewhere.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	if cfg.Production() {
-		return slog.New(slog.NewJSONHandler(w, nil))
+// listenMetrics opens the metrics listener, or returns nil when metrics are
+// off. Outside production a taken port (a second instance, a local
+// Prometheus on its default 9090) is not worth refusing to start over: the
+// app logs it and runs without metrics.
+func listenMetrics(cfg config.Config, logger *slog.Logger) (net.Listener, error) {
+	if cfg.MetricsAddr == "" {
+		return nil, nil
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	mln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err == nil {
+		return mln, nil
+	}
+	if cfg.MetricsRequired {
+		return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", cfg.MetricsAddr, err)
+	}
+	logger.Warn("metrics off: their listener could not start (set METRICS_ADDR to another address, or off)",
+		"addr", cfg.MetricsAddr, "err", err)
+	return nil, nil
 }
 
 // openDatabase opens the pool, creating the database first outside
@@ -123,19 +144,26 @@ func reconcile(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 }
 
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	// Listen first: with a BASE_URL derived from ADDR (development), the
+	// app's origin is where the listener really is, port 0 included.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if warning := cfg.ListenedOn(ln.Addr().String()); warning != "" {
+		logger.Warn(warning)
+	}
 	logger.Info("starting", "config", cfg)
 	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer pool.Close()
 	a, err := app.New(ctx, cfg, pool, logger)
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := server.NewHTTPServer(a.Handler, logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String())
@@ -145,14 +173,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMetrics()
 	metricsDone := make(chan error, 1)
-	if cfg.MetricsAddr == "" {
+	mln, err := listenMetrics(cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if mln == nil {
 		metricsDone <- nil
 	} else {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on METRICS_ADDR %s: %w (METRICS_ADDR=off disables metrics)", cfg.MetricsAddr, err)
-		}
 		msrv := server.NewHTTPServer(a.Metrics.Handler(), logger)
 		go func() { metricsDone <- server.Run(metricsCtx, msrv, mln, 5*time.Second) }()
 		logger.Info("metrics", "url", "http://"+mln.Addr().String()+metrics.Path)

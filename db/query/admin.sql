@@ -59,18 +59,18 @@ SELECT clerk_id, email, role, status, clerk_created_at
 FROM invitations
 WHERE organization_id = sqlc.arg(org_id) AND clerk_id = sqlc.arg(clerk_id);
 
--- name: AdminInsertAudit :exec
--- An admin action, with who did it and, under impersonation, who really did.
-INSERT INTO audit_log (organization_id, actor, impersonator, action, target, details)
-VALUES (sqlc.arg(org_id), sqlc.arg(actor), sqlc.arg(impersonator), sqlc.arg(action), sqlc.arg(target), sqlc.arg(details));
-
 -- name: AdminListAudit :many
 -- The organisation's audit log, newest first, with the actor's name when
--- the actor is a known user.
-SELECT a.id, a.actor, a.impersonator, a.action, a.target, a.details, a.created_at,
+-- the actor is a known user. People and organisations are shown by the
+-- identity provider's current id (entries store row ids, query audit.sql).
+SELECT a.id, COALESCE(u.clerk_id, a.actor)::text AS actor, COALESCE(iu.clerk_id, a.impersonator)::text AS impersonator,
+       a.action, COALESCE(tu.clerk_id, tor.clerk_id, a.target)::text AS target, a.details, a.created_at,
        COALESCE(NULLIF(trim(u.first_name || ' ' || u.last_name), ''), u.email, '')::text AS actor_name
 FROM audit_log a
-LEFT JOIN users u ON u.clerk_id = a.actor
+LEFT JOIN users u ON u.id = a.actor_id
+LEFT JOIN users iu ON iu.id = a.impersonator_id
+LEFT JOIN users tu ON tu.id = a.target_user_id
+LEFT JOIN organizations tor ON tor.id = a.target_organization_id
 WHERE a.organization_id = sqlc.arg(org_id)
 ORDER BY a.created_at DESC, a.id DESC
 LIMIT sqlc.arg(max_rows) OFFSET sqlc.arg(skip_rows);

@@ -116,38 +116,15 @@ func (q *Queries) AdminGetMember(ctx context.Context, arg AdminGetMemberParams) 
 	return i, err
 }
 
-const adminInsertAudit = `-- name: AdminInsertAudit :exec
-INSERT INTO audit_log (organization_id, actor, impersonator, action, target, details)
-VALUES ($1, $2, $3, $4, $5, $6)
-`
-
-type AdminInsertAuditParams struct {
-	OrgID        *int64
-	Actor        string
-	Impersonator string
-	Action       string
-	Target       string
-	Details      []byte
-}
-
-// An admin action, with who did it and, under impersonation, who really did.
-func (q *Queries) AdminInsertAudit(ctx context.Context, arg AdminInsertAuditParams) error {
-	_, err := q.db.Exec(ctx, adminInsertAudit,
-		arg.OrgID,
-		arg.Actor,
-		arg.Impersonator,
-		arg.Action,
-		arg.Target,
-		arg.Details,
-	)
-	return err
-}
-
 const adminListAudit = `-- name: AdminListAudit :many
-SELECT a.id, a.actor, a.impersonator, a.action, a.target, a.details, a.created_at,
+SELECT a.id, COALESCE(u.clerk_id, a.actor)::text AS actor, COALESCE(iu.clerk_id, a.impersonator)::text AS impersonator,
+       a.action, COALESCE(tu.clerk_id, tor.clerk_id, a.target)::text AS target, a.details, a.created_at,
        COALESCE(NULLIF(trim(u.first_name || ' ' || u.last_name), ''), u.email, '')::text AS actor_name
 FROM audit_log a
-LEFT JOIN users u ON u.clerk_id = a.actor
+LEFT JOIN users u ON u.id = a.actor_id
+LEFT JOIN users iu ON iu.id = a.impersonator_id
+LEFT JOIN users tu ON tu.id = a.target_user_id
+LEFT JOIN organizations tor ON tor.id = a.target_organization_id
 WHERE a.organization_id = $1
 ORDER BY a.created_at DESC, a.id DESC
 LIMIT $3 OFFSET $2
@@ -171,7 +148,8 @@ type AdminListAuditRow struct {
 }
 
 // The organisation's audit log, newest first, with the actor's name when
-// the actor is a known user.
+// the actor is a known user. People and organisations are shown by the
+// identity provider's current id (entries store row ids, query audit.sql).
 func (q *Queries) AdminListAudit(ctx context.Context, arg AdminListAuditParams) ([]AdminListAuditRow, error) {
 	rows, err := q.db.Query(ctx, adminListAudit, arg.OrgID, arg.SkipRows, arg.MaxRows)
 	if err != nil {

@@ -23,7 +23,7 @@ SELECT org.name, org.slug, org.image_url, org.plan, org.role,
         WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL)::bigint AS members_count,
        (SELECT count(*) FROM projects p WHERE p.organization_id = org.id)::bigint AS projects_count,
        (SELECT count(*) FROM audit_log a
-        WHERE a.organization_clerk_id = org.clerk_id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity,
+        WHERE a.organization_id = org.id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity,
        (SELECT COALESCE(json_agg(json_build_object(
                    'email', l.email, 'first_name', l.first_name, 'last_name', l.last_name,
                    'image_url', l.image_url, 'role', l.role)
@@ -39,13 +39,16 @@ SELECT org.name, org.slug, org.image_url, org.plan, org.role,
                    'action', l.action, 'target', l.target, 'target_name', l.target_name,
                    'details', l.details, 'at', l.created_at)
                    ORDER BY l.created_at DESC, l.id DESC), '[]')
-        FROM (SELECT a.id, a.actor, a.impersonator, a.action, a.target, a.details, a.created_at,
+        FROM (SELECT a.id, COALESCE(au.clerk_id, a.actor) AS actor, COALESCE(iu.clerk_id, a.impersonator) AS impersonator,
+                     a.action, COALESCE(tu.clerk_id, tor.clerk_id, a.target) AS target, a.details, a.created_at,
                      COALESCE(NULLIF(trim(au.first_name || ' ' || au.last_name), ''), au.email, '') AS actor_name,
                      COALESCE(NULLIF(trim(tu.first_name || ' ' || tu.last_name), ''), tu.email, '') AS target_name
               FROM audit_log a
-              LEFT JOIN users au ON au.clerk_id = a.actor
-              LEFT JOIN users tu ON tu.clerk_id = a.target
-              WHERE a.organization_clerk_id = org.clerk_id
+              LEFT JOIN users au ON au.id = a.actor_id
+              LEFT JOIN users iu ON iu.id = a.impersonator_id
+              LEFT JOIN users tu ON tu.id = a.target_user_id
+              LEFT JOIN organizations tor ON tor.id = a.target_organization_id
+              WHERE a.organization_id = org.id
               ORDER BY a.created_at DESC, a.id DESC
               LIMIT $2::int) l)::json AS activity,
        (SELECT COALESCE(json_agg(json_build_object('id', l.id, 'name', l.name, 'created_at', l.created_at) ORDER BY l.id DESC), '[]')
@@ -87,7 +90,8 @@ type GetDashboardRow struct {
 // The organisation with the caller's role, the counts of the stats, and
 // three previews as JSON arrays (newest first, except members: admins first,
 // then by name): members, audit entries with the actor's and target's names
-// from the synced users, and projects.
+// from the synced users (people and organisations shown by the identity
+// provider's current id, as in audit.sql), and projects.
 func (q *Queries) GetDashboard(ctx context.Context, arg GetDashboardParams) (GetDashboardRow, error) {
 	row := q.db.QueryRow(ctx, getDashboard,
 		arg.MaxMembers,

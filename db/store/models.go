@@ -9,15 +9,28 @@ import (
 )
 
 type AuditLog struct {
-	ID                  int64
-	OrganizationID      *int64
-	Actor               string
-	Impersonator        string
-	Action              string
-	Target              string
-	Details             []byte
-	CreatedAt           pgtype.Timestamptz
-	OrganizationClerkID string
+	ID                   int64
+	OrganizationID       *int64
+	Actor                string
+	Impersonator         string
+	Action               string
+	Target               string
+	Details              []byte
+	CreatedAt            pgtype.Timestamptz
+	OrganizationClerkID  string
+	ActorID              *int64
+	ImpersonatorID       *int64
+	TargetUserID         *int64
+	TargetOrganizationID *int64
+}
+
+type ExternalIdentity struct {
+	Kind       string
+	AppID      int64
+	Provider   string
+	ExternalID string
+	CreatedAt  pgtype.Timestamptz
+	UpdatedAt  pgtype.Timestamptz
 }
 
 type Invitation struct {

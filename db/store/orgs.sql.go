@@ -54,7 +54,7 @@ SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan,
         WHERE mm.organization_id = o.id AND mm.deleted_at IS NULL)::bigint AS members_count,
        (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)::bigint AS projects_count,
        (SELECT count(*) FROM audit_log a
-        WHERE a.organization_clerk_id = o.clerk_id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity
+        WHERE a.organization_id = o.id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity
 FROM organizations o
 JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
  AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = $1 AND u.deleted_at IS NULL)

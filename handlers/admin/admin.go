@@ -4,14 +4,13 @@
 //
 // Every route is for org admins only (auth.RequireRole), and the
 // organisation always comes from the session claims, never from the request.
-// Changes go to Clerk through its Backend API; the database follows when the
-// webhook lands, and until then the screens show the change as pending and
+// Changes go to Clerk through its Backend API (the directory seam of
+// internal/identity); the database follows when the webhook lands, and until then the screens show the change as pending and
 // poll for it. Every action is a plain form POST answered with a flash and a
 // 303 (no JavaScript needed), and with htmx a partial swap of what changed.
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/appsession"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/lastadmin"
@@ -49,7 +49,8 @@ const pageSize = 20
 type Handlers struct {
 	Render *render.Renderer
 	Pool   *pgxpool.Pool
-	// Clerk is the Backend API client configuration (Clerk or the emulator).
+	// Clerk is the Backend API client configuration (Clerk or the emulator):
+	// the calls through it are the directory seam of internal/identity.
 	Clerk *clerk.ClientConfig
 	// Syncer replays webhook deliveries and lists the delivery log.
 	Syncer *clerksync.Syncer
@@ -128,20 +129,12 @@ func (s scope) frame(c echo.Context, tab pages.AdminTab) pages.AdminFrame {
 
 // record writes an admin action to the audit log. A failure is logged, not returned: the
 // change has already been made in Clerk and must not be reported as failed.
-func (h *Handlers) record(c echo.Context, s scope, action, target string, details map[string]any) {
-	b, err := json.Marshal(details)
-	if err != nil || details == nil {
-		b = []byte("{}")
-	}
-	var imp string
-	if s.auth.Actor != nil {
-		imp = s.auth.Actor.Subject
-	}
-	orgID := s.ID
-	if err := store.New(h.Pool).AdminInsertAudit(c.Request().Context(), store.AdminInsertAuditParams{
-		OrgID: &orgID, Actor: s.auth.UserID, Impersonator: imp, Action: action, Target: target, Details: b,
-	}); err != nil {
-		h.Logger.ErrorContext(c.Request().Context(), "audit log write failed", "action", action, "err", err)
+// e.OrgID is always the scope's organisation.
+func (h *Handlers) record(c echo.Context, s scope, e audit.Entry) {
+	e.OrgID = s.ClerkID
+	ctx := c.Request().Context()
+	if err := audit.Record(ctx, store.New(h.Pool), s.auth, e); err != nil {
+		h.Logger.ErrorContext(ctx, "audit log write failed", "action", e.Action, "err", err)
 	}
 }
 

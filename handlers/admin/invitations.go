@@ -16,6 +16,7 @@ import (
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/clerkid"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
@@ -97,7 +98,7 @@ func (h *Handlers) invite(c echo.Context) error {
 	if err != nil {
 		return clerkError(err, "Could not send the invitation")
 	}
-	h.record(c, s, "invitation.created", inv.ID, map[string]any{"email": email, "role": role})
+	h.record(c, s, audit.Entry{Action: "invitation.created", Target: inv.ID, Details: map[string]any{"email": email, "role": role}})
 	notice := "Invitation sent to " + email + " as " + pages.RoleLabel(role) + "."
 	return h.done(c, routes.AdminInvitations, notice, func() error {
 		return h.renderInvitations(c, s, inv.ID, notice)
@@ -149,7 +150,7 @@ func (h *Handlers) revoke(c echo.Context) error {
 	if err != nil {
 		return clerkError(err, "Could not revoke the invitation")
 	}
-	h.record(c, s, "invitation.revoked", id, map[string]any{"email": inv.EmailAddress})
+	h.record(c, s, audit.Entry{Action: "invitation.revoked", Target: id, Details: map[string]any{"email": inv.EmailAddress}})
 	return h.done(c, routes.AdminInvitations, "Invitation to "+inv.EmailAddress+" revoked.", func() error {
 		return h.renderInvitation(c, s, id, true)
 	})

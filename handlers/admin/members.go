@@ -15,6 +15,7 @@ import (
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/clerkid"
 	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/render"
@@ -181,7 +182,7 @@ func (h *Handlers) changeRole(c echo.Context) error {
 			return h.renderMember(c, s, userID, "", true)
 		})
 	}
-	h.record(c, s, "member.role_changed", userID, map[string]any{"from": current, "to": role})
+	h.record(c, s, audit.Entry{Action: "member.role_changed", TargetUser: userID, Details: map[string]any{"from": current, "to": role}})
 	return h.done(c, routes.AdminMembers, "Role change to "+pages.RoleLabel(role)+" sent to Clerk; it shows here once its webhook arrives.", func() error {
 		return h.renderMember(c, s, userID, role, true)
 	})
@@ -210,7 +211,7 @@ func (h *Handlers) removeMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.record(c, s, "member.removed", userID, map[string]any{"role": current})
+	h.record(c, s, audit.Entry{Action: "member.removed", TargetUser: userID, Details: map[string]any{"role": current}})
 	return h.done(c, routes.AdminMembers, "Removal sent to Clerk; the member disappears here once its webhook arrives.", func() error {
 		return h.renderMember(c, s, userID, expectRemoved, true)
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
 )
@@ -146,7 +147,7 @@ func (h *Handlers) saveSettings(c echo.Context) error {
 			return h.renderSettings(c, s, fingerprint(have), true)
 		})
 	}
-	h.record(c, s, "organization.settings_updated", s.ClerkID, changed)
+	h.record(c, s, audit.Entry{Action: "organization.settings_updated", TargetOrg: s.ClerkID, Details: changed})
 	expect := fingerprint(want)
 	return h.done(c, routes.AdminSettings+"?expect="+expect, "Settings sent to Clerk.", func() error {
 		return h.renderSettings(c, s, expect, true)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
@@ -164,7 +165,7 @@ func (h *Handlers) replay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.record(c, s, "webhook.replayed", d.SvixID, map[string]any{"type": d.Type, "status": string(res.Status)})
+	h.record(c, s, audit.Entry{Action: "webhook.replayed", Target: d.SvixID, Details: map[string]any{"type": d.Type, "status": string(res.Status)}})
 	return ReplayResponse(c, h.Render, h.Syncer, routes.AdminWebhooks, d, res)
 }
 

@@ -27,11 +27,15 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET(routes.Readyz, h.readyz)
 }
 
+// alive is the body of every /healthz answer, encoded once: the probe is hit
+// constantly and should cost the pipeline and nothing more.
+var alive = []byte(`{"status":"ok"}` + "\n")
+
 // healthz answers 200 while the process runs: it checks nothing else, so an
 // orchestrator restarts the process only when it is truly stuck.
 func (h *Handlers) healthz(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, alive)
 }
 
 // readyz answers 200 only when the database answers and every migration is

@@ -118,7 +118,7 @@ func (h *Handlers) setPlan(c echo.Context) error {
 		return apperr.Wrap(apperr.Unavailable, "Clerk could not be reached; the plan was not changed", err)
 	}
 	if err := audit.Record(ctx, store.New(h.Pool), auth.From(ctx), audit.Entry{
-		OrgID: row.ClerkID, Action: audit.OrgPlanSet, Target: row.ClerkID,
+		OrgID: row.ClerkID, Action: audit.OrgPlanSet, TargetOrg: row.ClerkID,
 		Details: map[string]string{"plan": want.Plan, "features": strings.Join(want.Features, ",")},
 	}); err != nil {
 		// The plan is set in Clerk either way; the missing entry is logged.

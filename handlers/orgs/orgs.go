@@ -1,6 +1,8 @@
 // Package orgs serves /orgs: the caller's organisations from the database,
 // switching (in the browser, through Clerk), creating an organisation
-// through Clerk's Backend API, and leaving the active one.
+// through Clerk's Backend API, and leaving the active one. Those Backend API
+// calls and the browser's switching are the directory and browser-script
+// seams of internal/identity.
 package orgs
 
 import (
@@ -50,7 +52,8 @@ var newOrgMetadata = []byte(`{"plan":"free","features":[]}`)
 type Handlers struct {
 	Render *render.Renderer
 	Pool   *pgxpool.Pool
-	// Clerk is the Backend API client configuration (Clerk or the emulator).
+	// Clerk is the Backend API client configuration (Clerk or the emulator):
+	// the calls through it are the directory seam of internal/identity.
 	Clerk *clerk.ClientConfig
 	// Guard serialises leaving with the admin screens' role changes, so
 	// that no organisation is left without an admin.
@@ -119,7 +122,7 @@ func (h *Handlers) create(c echo.Context) error {
 		return h.back(c, clerkError(err, MsgCreateFailed))
 	}
 	if err := audit.Record(ctx, store.New(h.Pool), a, audit.Entry{
-		OrgID: org.ID, Action: audit.OrgCreated, Target: org.ID, Details: map[string]string{"name": org.Name},
+		OrgID: org.ID, Action: audit.OrgCreated, TargetOrg: org.ID, Details: map[string]string{"name": org.Name},
 	}); err != nil {
 		// The organisation exists in Clerk either way; a missing audit entry
 		// must not turn the creation into an error the user retries.
@@ -163,7 +166,7 @@ func (h *Handlers) leave(c echo.Context) error {
 	case err != nil:
 		return h.back(c, clerkError(err, "You could not be removed from this organisation"))
 	}
-	if err := audit.Record(ctx, q, a, audit.Entry{OrgID: a.OrgID, Action: audit.OrgLeft, Target: a.UserID}); err != nil {
+	if err := audit.Record(ctx, q, a, audit.Entry{OrgID: a.OrgID, Action: audit.OrgLeft, TargetUser: a.UserID}); err != nil {
 		h.Logger.Error("audit organization.left", "org", a.OrgID, "err", err)
 	}
 	_ = h.Render.Sessions.AddFlash(c, appsession.FlashSuccess, "You left “"+org.Name+"”.")

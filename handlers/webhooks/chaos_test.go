@@ -68,6 +68,7 @@ func (e *env) snapshot() string {
 // concurrent senders (as Svix retries and reorders), and expects the same
 // database.
 func TestChaosConvergesToOrderlyState(t *testing.T) {
+	t.Parallel()
 	evs := history()
 	orderly := newEnv(t, clerksync.Options{}, 4)
 	for _, b := range evs {

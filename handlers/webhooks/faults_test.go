@@ -34,6 +34,7 @@ func (e *env) dropOrgTrigger() {
 // TestY07ConnectionKilledMidTransaction kills the handler's backend while it
 // sits inside the transaction: 5xx, no rows anywhere, and the retry applies.
 func TestY07ConnectionKilledMidTransaction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.installOrgTrigger(`PERFORM pg_sleep(30)`)
 	body := membershipEvent("organizationMembership.created", "orgmem_y07", "org_y07", "user_y07", "admin", 1_700_000_001_000)
@@ -79,6 +80,7 @@ func TestY07ConnectionKilledMidTransaction(t *testing.T) {
 // TestY08TransientFaultAfterInboxInsert raises a serialization failure after
 // the inbox insert: 5xx, both rolled back, the retry applies.
 func TestY08TransientFaultAfterInboxInsert(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.installOrgTrigger(`RAISE EXCEPTION 'injected' USING ERRCODE = '40001'`)
 	body := membershipEvent("organizationMembership.created", "orgmem_y08", "org_y08", "user_y08", "admin", 1_700_000_001_000)
@@ -100,6 +102,7 @@ func TestY08TransientFaultAfterInboxInsert(t *testing.T) {
 // as failed with 2xx (no retry loop); after the cause is fixed, Replay
 // applies it through the same code.
 func TestPermanentDatabaseFaultThenReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	ctx := context.Background()
 	e.installOrgTrigger(`RAISE EXCEPTION 'bad org' USING ERRCODE = '22023'`)
@@ -152,6 +155,7 @@ func TestPermanentDatabaseFaultThenReplay(t *testing.T) {
 // TestW14StalledDatabaseTimesOut: a delivery that cannot finish within the
 // handler's deadline answers 5xx well before Svix's 15 s, and leaves nothing.
 func TestW14StalledDatabaseTimesOut(t *testing.T) {
+	t.Parallel()
 	e := newEnvWithTimeout(t, clerksync.Options{}, 4, 300*time.Millisecond)
 	e.installOrgTrigger(`PERFORM pg_sleep(5)`)
 	start := time.Now()

@@ -13,6 +13,7 @@ import (
 // The Y-* cases of security-checklist.md §5, against real PostgreSQL.
 
 func TestY01ConcurrentDuplicatesApplyOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 8)
 	body := membershipEvent("organizationMembership.created", "orgmem_y01", "org_y01", "user_y01", "admin", 1_700_000_001_000)
 	h := e.signed(newMsgID(), time.Now(), body)
@@ -43,6 +44,7 @@ func TestY01ConcurrentDuplicatesApplyOnce(t *testing.T) {
 }
 
 func TestY03UpdateBeforeCreate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.mustDeliver(userEvent("user.updated", "user_y03", "New", 1_700_000_002_000))
 	e.mustDeliver(userEvent("user.created", "user_y03", "Old", 1_700_000_001_000))
@@ -55,6 +57,7 @@ func TestY03UpdateBeforeCreate(t *testing.T) {
 }
 
 func TestY04UpdatesOutOfOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.mustDeliver(orgEvent("organization.updated", "org_y04", "second", "enterprise", 1_700_000_002_000))
 	e.mustDeliver(orgEvent("organization.updated", "org_y04", "first", "free", 1_700_000_001_000))
@@ -64,6 +67,7 @@ func TestY04UpdatesOutOfOrder(t *testing.T) {
 }
 
 func TestY05DeleteWins(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		kind, table, id string
 		live            []byte
@@ -94,6 +98,7 @@ func TestY05DeleteWins(t *testing.T) {
 }
 
 func TestY06MembershipBeforeUserAndOrg(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.mustDeliver(membershipEvent("organizationMembership.created", "orgmem_y06", "org_y06", "user_y06", "basic_member", 1_700_000_001_000))
 	if got := e.str("SELECT u.stub::text || ',' || o.stub::text || ',' || m.role || ',' || o.plan FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.organization_id"); got != "true,true,org:member,pro" {
@@ -115,6 +120,7 @@ func TestY06MembershipBeforeUserAndOrg(t *testing.T) {
 }
 
 func TestY09UnknownTypesIgnored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	for _, typ := range []string{"session.created", "email.created", "foo.bar", "organizationDomain.created"} {
 		e.mustDeliver(envelope(typ, map[string]any{"id": "x_1", "organization_id": "org_9"}))
@@ -128,6 +134,7 @@ func TestY09UnknownTypesIgnored(t *testing.T) {
 }
 
 func TestY10SchemaDriftAndPermanentFaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	t.Run("TolerantDecode", func(t *testing.T) {
 		e.mustDeliver([]byte(`{"type":"user.created","future":{"x":1},"data":{"id":"user_y10","first_name":null,` +
@@ -170,6 +177,7 @@ func TestY10SchemaDriftAndPermanentFaults(t *testing.T) {
 }
 
 func TestY11HugePayload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	d := userData("user_y11", "Big", 1_700_000_000_000)
 	d["public_metadata"] = map[string]any{"blob": strings.Repeat("x", 100<<10)}
@@ -184,6 +192,7 @@ func TestY11HugePayload(t *testing.T) {
 }
 
 func TestY12OrganizationDeletedRemovesMemberships(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.mustDeliver(orgEvent("organization.created", "org_y12", "acme", "pro", 1_700_000_000_000))
 	e.mustDeliver(membershipEvent("organizationMembership.created", "orgmem_a", "org_y12", "user_a", "org:admin", 1_700_000_001_000))
@@ -204,6 +213,7 @@ func TestY12OrganizationDeletedRemovesMemberships(t *testing.T) {
 }
 
 func TestUserDeletedClearsPersonalData(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	e.mustDeliver(userEvent("user.created", "user_del", "Ann", 1_700_000_000_000))
 	e.mustDeliver(membershipEvent("organizationMembership.created", "orgmem_del", "org_del", "user_del", "admin", 1_700_000_001_000))
@@ -217,6 +227,7 @@ func TestUserDeletedClearsPersonalData(t *testing.T) {
 }
 
 func TestInvitationsAndSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	inv := func(typ, status string, updated int64) []byte {
 		return envelope(typ, map[string]any{
@@ -243,6 +254,7 @@ func TestInvitationsAndSessions(t *testing.T) {
 }
 
 func TestInstanceIDMismatchIgnored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{InstanceID: "ins_prod"}, 4)
 	e.mustDeliver(userEvent("user.created", "user_ins", "Ann", 1)) // envelope says ins_test
 	if got := e.str("SELECT status FROM webhook_events"); got != "ignored" {
@@ -256,6 +268,7 @@ func TestInstanceIDMismatchIgnored(t *testing.T) {
 // TestY02SameIDDifferentBody: a second body under an already-seen svix-id
 // (only possible with the secret: a bug or a leak) is never applied.
 func TestY02SameIDDifferentBody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	id := newMsgID()
 	first := userEvent("user.created", "user_y02", "First", 1_700_000_000_000)

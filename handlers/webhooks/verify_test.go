@@ -14,6 +14,7 @@ import (
 // HTTP handler. Each checks the status and that nothing was written.
 
 func TestW03TamperedBodyRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	body := userEvent("user.created", "user_w03", "Ann", 1_700_000_000_000)
 	h := e.signed(newMsgID(), time.Now(), body)
@@ -34,6 +35,7 @@ func TestW03TamperedBodyRejected(t *testing.T) {
 }
 
 func TestW05Headers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	body := userEvent("user.created", "user_w05", "Ann", 1_700_000_000_000)
 	for _, missing := range []string{"svix-id", "svix-timestamp", "svix-signature"} {
@@ -77,6 +79,7 @@ func TestW05Headers(t *testing.T) {
 }
 
 func TestW06W07SignatureLists(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	body := userEvent("user.created", "user_w06", "Ann", 1_700_000_000_000)
 	const decoy = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
@@ -112,6 +115,7 @@ func TestW06W07SignatureLists(t *testing.T) {
 }
 
 func TestW08Timestamps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	body := userEvent("user.created", "user_w08", "Ann", 1_700_000_000_000)
 	// Svix's tolerance is ±300 s. Timestamps are whole seconds and the clock
@@ -153,6 +157,7 @@ func TestW08Timestamps(t *testing.T) {
 }
 
 func TestW09ReplayIsNoOp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	body := userEvent("user.created", "user_w09", "Ann", 1_700_000_000_000)
 	h := e.signed(newMsgID(), time.Now(), body)
@@ -173,6 +178,7 @@ func TestW09ReplayIsNoOp(t *testing.T) {
 }
 
 func TestW13BodyCap(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	big := []byte(`{"type":"user.created","data":{"id":"u","pad":"` + strings.Repeat("a", webhooksMaxBody) + `"}}`)
 	h := e.signed(newMsgID(), time.Now(), big)
@@ -199,6 +205,7 @@ func TestW13BodyCap(t *testing.T) {
 
 // TestW15ErrorsDoNotLeak checks that every refusal is a fixed JSON message.
 func TestW15ErrorsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, clerksync.Options{}, 4)
 	body := []byte(`{"not":"an event"}`)
 	bad := e.signed(newMsgID(), time.Now(), body)

@@ -1,5 +1,7 @@
 // Package webhooks receives Clerk's Svix-signed webhooks on
-// POST /api/webhooks/clerk and hands them to clerksync.
+// POST /api/webhooks/clerk and hands them to clerksync. Handler is Clerk's
+// identity.WebhookReceiver: another provider's notifications get a receiver
+// and route of their own (docs/MIGRATION.md).
 //
 // The route must be exempt from session authentication and CSRF (by its
 // route template, and only that route), and must never redirect: Svix treats

@@ -20,6 +20,7 @@ func memberRole(t *testing.T, ta *testApp, email, slug string) string {
 }
 
 func TestAdminChangeRole(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	bob := userID(t, ta.Server, "bob@acme.test")
@@ -94,6 +95,7 @@ func TestAdminChangeRole(t *testing.T) {
 }
 
 func TestAdminLastAdminAndRemoval(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	alice := admAs(t, ta, "alice@acme.test", "acme")
@@ -142,6 +144,7 @@ func TestAdminLastAdminAndRemoval(t *testing.T) {
 }
 
 func TestAdminInviteAcceptRevoke(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	alice := admAs(t, ta, "alice@acme.test", "acme")
@@ -224,6 +227,7 @@ func claims(t *testing.T, jwt string) map[string]any {
 }
 
 func TestAdminSettings(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	alice := admAs(t, ta, "alice@acme.test", "acme")

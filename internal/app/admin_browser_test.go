@@ -95,11 +95,12 @@ func admAcceptDialogs(b *browsertest.Browser) func() []string {
 // revokes the invitation (confirming), and replays a failed delivery; all
 // with htmx swaps in a real Chromium under the app's CSP.
 func TestAdminJourneyInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t, 120*time.Second)
 	ta := start(t)
 	ta.synced(t)
 	bob := userID(t, ta.Server, "bob@acme.test")
 	failed := failDelivery(t, ta, admOrg(t, ta, "acme"))
-	b := browsertest.New(t, 120*time.Second)
 	dialogs := admAcceptDialogs(b)
 
 	admSignIn(t, b, ta.URL, "alice@acme.test", routes.AdminMembers)
@@ -153,10 +154,11 @@ func TestAdminJourneyInBrowser(t *testing.T) {
 // TestOpsConsoleInBrowser: Dave (an operator) searches the directory with
 // active search and runs a reconcile.
 func TestOpsConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t, 90*time.Second)
 	ta := start(t)
 	ta.synced(t)
 	failDelivery(t, ta, admOrg(t, ta, "globex"))
-	b := browsertest.New(t, 90*time.Second)
 	admSignIn(t, b, ta.URL, "dave@example.test", routes.Ops)
 	b.Run(t, "console", chromedp.WaitVisible(chromedp.CSS(`[data-testid="sync-health"]`)))
 	b.Run(t, "search", chromedp.SendKeys(chromedp.CSS(`[data-testid="directory-search"]`), "acme"))

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -75,20 +74,6 @@ func admDB(t testing.TB, ta *testApp, sql string, args ...any) string {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return s
-}
-
-// eventually polls cond every 100 ms for up to 20 s and fails the test if it
-// never holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // admCookie is the header set of a browser holding email's session cookie

@@ -13,6 +13,7 @@ import (
 // no active org → /orgs, members → 403 page, org admins → the screens,
 // uncacheable and varying by HX-Request.
 func TestAdminAccessByRole(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	var loner struct {

@@ -27,6 +27,7 @@ func failDelivery(t *testing.T, ta *testApp, orgClerkID string) int64 {
 }
 
 func TestAdminWebhookLogAndReplay(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	acme, globex := admOrg(t, ta, "acme"), admOrg(t, ta, "globex")
@@ -83,6 +84,7 @@ func TestAdminWebhookLogAndReplay(t *testing.T) {
 // cookie-authenticated POST from another site, or without a token, or with
 // a wrong one, is refused and changes nothing.
 func TestAdminUnsafeRequestsNeedCSRF(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	bob := userID(t, ta.Server, "bob@acme.test")

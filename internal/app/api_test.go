@@ -14,6 +14,7 @@ import (
 // TestAPIContract checks the JSON API against CONTRACT.md: shapes, status
 // codes and messages, for both claim formats.
 func TestAPIContract(t *testing.T) {
+	t.Parallel()
 	for _, version := range []int{2, 1} {
 		t.Run(map[int]string{1: "v1", 2: "v2"}[version], func(t *testing.T) {
 			ta := start(t, app.Options{Emulator: clerkemu.Config{TokenVersion: version}})
@@ -168,6 +169,7 @@ func TestAPIContract(t *testing.T) {
 // (see TestAPIContract/ExportGates), while the same POST authenticated by
 // the session cookie without a token is refused, and with one it passes.
 func TestCSRFOnCookieSessions(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	s := seedProduct(t, ta)
 	cookie := map[string]string{"Cookie": "__session=" + s.tok["alice@acme.test/acme"] + "; __client_uat=1"}

@@ -1,6 +1,11 @@
 // Package app wires the application together: it builds every component
 // from the configuration and registers the route table. cmd/web runs it; tests
 // build the same thing against their own database.
+//
+// This is also where the identity provider is plugged in: New picks Clerk's
+// implementation of each seam named in internal/identity (session
+// verification and handshake, the webhook receiver) and wires the rest of
+// the app to those interfaces.
 package app
 
 import (
@@ -8,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -28,9 +34,11 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerkemu"
+	"github.com/saasstarter/saas/internal/clerkproxy"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
+	"github.com/saasstarter/saas/internal/identity"
 	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/projects"
@@ -82,8 +90,13 @@ type ClerkSettings struct {
 	APIURL         string
 	JWTKey         string
 	WebhookSecret  string
-	FrontendAPI    string
-	ScriptURL      string
+	// FrontendAPI is the Frontend API URL the browser and the handshake
+	// use, and the exact iss of session tokens: the proxy URL when the
+	// Frontend API is proxied (always in emulator mode).
+	FrontendAPI string
+	ScriptURL   string
+	// ProxyURL is the Frontend API proxy on the app's origin, or empty.
+	ProxyURL string
 	// MachineSecretKey is the app's own machine secret (ak_…); machine
 	// tokens are verified as that machine. Empty: the machine routes are off.
 	MachineSecretKey string
@@ -115,6 +128,9 @@ type Options struct {
 	// minute per user, machine or anonymous client IP. Its clock also drives
 	// the limit of refused machine-token attempts.
 	RateLimit ratelimit.Config
+	// ClerkProxyUpstream overrides the Frontend API the CLERK_PROXY_URL
+	// proxy forwards to (default: Clerk's, from the publishable key).
+	ClerkProxyUpstream *url.URL
 }
 
 // machineAttempts is how many refused machine-token requests one client IP
@@ -131,6 +147,13 @@ const machineAttempts = 10
 // A shortcode that is the whole value keeps its JSON type, and is left out
 // when the metadata has no such key.
 const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}","operator":"{{user.public_metadata.operator}}"}`
+
+// Clerk's implementations of the identity seams (internal/identity).
+var (
+	_ identity.Verifier        = (*auth.Authenticator)(nil)
+	_ identity.Handshaker      = (*auth.Authenticator)(nil)
+	_ identity.WebhookReceiver = (*webhooks.Handler)(nil)
+)
 
 // PublicRoutes is the contract's list of routes that need no session. Every
 // other route is denied to anonymous callers (auth.Policy).
@@ -209,9 +232,10 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Clerk: layouts.ClerkScript{
 			ScriptURL:      a.Clerk.ScriptURL,
 			PublishableKey: a.Clerk.PublishableKey,
+			ProxyURL:       a.Clerk.ProxyURL,
 			Emulator:       a.Emulator != nil,
 		},
-		Identity: identity,
+		Identity: layoutIdentity,
 	}
 	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook, VerifyCache: a.authn.CacheStats})
 	limit := opt.RateLimit
@@ -230,26 +254,57 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	// answers them 401; the webhook is exempt (Svix signs it, and bursts).
 	anonymous := a.limiter.AnonymousMiddleware(auth.Route{Method: http.MethodPost, Path: routes.Webhook})
 	policy := auth.Policy(PublicRoutes)
+	// The identity provider's seams: Clerk's sessions and webhooks.
+	var (
+		handshaker identity.Handshaker      = a.authn
+		receiver   identity.WebhookReceiver = webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger})
+	)
 	a.Echo = server.NewEcho(server.Config{
 		Logger:       logger,
 		Render:       a.render,
 		Secure:       a.securityConfig(),
 		Production:   cfg.Production(),
-		Authenticate: a.authn.Middleware(),
+		Authenticate: handshaker.Middleware(),
 		Machine:      machine,
 		Policy:       func(next echo.HandlerFunc) echo.HandlerFunc { return anonymous(policy(next)) },
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
+		Formless:     []string{routes.APIPrefix, routes.Healthz, routes.Readyz, static.URLPrefix},
 		Metrics:      a.Metrics.Middleware(),
 	})
-	a.routes(webhooks.New(webhooks.Config{Verifier: verifier, Syncer: a.Syncer, Logger: logger}))
+	a.routes(receiver)
 
-	var mounted http.Handler
-	if a.Emulator != nil {
-		mounted = a.Emulator.Handler()
+	mountPath, mounted, err := a.frontendAPI(opt)
+	if err != nil {
+		return nil, err
 	}
-	a.Handler = server.Handler(a.Echo, routes.Emulator, mounted)
+	a.Handler = server.Handler(a.Echo, mountPath, mounted)
 	return a, nil
+}
+
+// frontendAPI is what the app serves besides itself, and where: the
+// emulator at /__clerk in emulator mode; with CLERK_PROXY_URL, a reverse
+// proxy to Clerk's Frontend API at that URL's path; else nothing.
+func (a *App) frontendAPI(opt Options) (string, http.Handler, error) {
+	if a.Emulator != nil {
+		return routes.Emulator, a.Emulator.Handler(), nil
+	}
+	if a.cfg.ClerkProxyURL == nil {
+		return "", nil, nil
+	}
+	upstream := opt.ClerkProxyUpstream
+	if upstream == nil {
+		var err error
+		if upstream, err = clerkproxy.UpstreamFor(a.cfg.ClerkPublishableKey); err != nil {
+			return "", nil, fmt.Errorf("CLERK_PUBLISHABLE_KEY: %w", err)
+		}
+	}
+	h, err := clerkproxy.New(clerkproxy.Config{ProxyURL: a.cfg.ClerkProxyURL, SecretKey: a.cfg.ClerkSecretKey,
+		Upstream: upstream, Logger: a.logger})
+	if err != nil {
+		return "", nil, fmt.Errorf("CLERK_PROXY_URL: %w", err)
+	}
+	return a.cfg.ClerkProxyURL.Path, h, nil
 }
 
 // setupClerk fills a.Clerk: from the configuration in Clerk mode, or from a
@@ -260,6 +315,13 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		if err != nil {
 			return fmt.Errorf("CLERK_PUBLISHABLE_KEY: %w", err)
 		}
+		var proxy string
+		if a.cfg.ClerkProxyURL != nil {
+			// Behind a proxy, ClerkJS, the handshake and iss all use
+			// the proxy URL (Clerk's proxy setup).
+			proxy = a.cfg.ClerkProxyURL.String()
+			fapi = proxy
+		}
 		a.Clerk = ClerkSettings{
 			SecretKey:      a.cfg.ClerkSecretKey,
 			PublishableKey: a.cfg.ClerkPublishableKey,
@@ -268,6 +330,7 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 			WebhookSecret:  a.cfg.ClerkWebhookSecret,
 			FrontendAPI:    fapi,
 			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
+			ProxyURL:       proxy,
 			// Without CLERK_MACHINE_SECRET_KEY the machine routes are off.
 			MachineSecretKey: a.cfg.ClerkMachineSecretKey,
 			InstanceID:       a.cfg.ClerkInstanceID,
@@ -307,8 +370,9 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		// into the process over HTTP.
 		JWTKey:        emu.PublicKeyPEM(),
 		WebhookSecret: emu.WebhookSecret(),
-		FrontendAPI:   emu.Issuer(),
+		FrontendAPI:   emu.ProxyURL(),
 		ScriptURL:     emu.ScriptURL(),
+		ProxyURL:      emu.ProxyURL(),
 		// Events from any other instance (a stale emulator state, a
 		// misconfigured secret) are recorded as ignored, never applied.
 		InstanceID:       emu.InstanceID(),
@@ -319,13 +383,16 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 }
 
 // securityConfig allows exactly the origins ClerkJS needs in Clerk mode;
-// in emulator mode everything is same-origin.
+// in emulator mode, and for a proxied Frontend API, ClerkJS and its API are
+// on the app's own origin ('self').
 func (a *App) securityConfig() secure.Config {
 	sc := secure.Config{HSTS: a.cfg.Production()}
 	if a.Emulator == nil {
-		fapi := a.Clerk.FrontendAPI
-		sc.ScriptSrc = []string{fapi, "https://challenges.cloudflare.com"}
-		sc.ConnectSrc = []string{fapi}
+		if a.Clerk.ProxyURL == "" {
+			sc.ScriptSrc = []string{a.Clerk.FrontendAPI}
+			sc.ConnectSrc = []string{a.Clerk.FrontendAPI}
+		}
+		sc.ScriptSrc = append(sc.ScriptSrc, "https://challenges.cloudflare.com")
 		sc.ImgSrc = []string{"https://img.clerk.com"}
 		sc.FrameSrc = []string{"https://challenges.cloudflare.com"}
 	}
@@ -356,8 +423,8 @@ func (a *App) Banner(w interface{ Write([]byte) (int, error) }) {
 	}
 }
 
-// identity is the layout's view of the verified session.
-func identity(c echo.Context) layouts.Identity {
+// layoutIdentity is the layout's view of the verified session.
+func layoutIdentity(c echo.Context) layouts.Identity {
 	u := auth.From(c.Request().Context())
 	if !u.SignedIn() {
 		return layouts.Identity{}
@@ -377,7 +444,7 @@ func logIdentity(c echo.Context) (string, string) {
 
 // routes is the route table: every route the app serves is registered here,
 // by handler group.
-func (a *App) routes(hooks *webhooks.Handler) {
+func (a *App) routes(hooks identity.WebhookReceiver) {
 	e := a.Echo
 	e.GET(static.URLPrefix+"*", static.Handler)
 	(&health.Handlers{

@@ -3,85 +3,13 @@ package app_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/saasstarter/saas/internal/app"
-	"github.com/saasstarter/saas/internal/config"
-	"github.com/saasstarter/saas/internal/testdb"
 )
-
-// testConfig is the configuration of a test instance: test environment,
-// emulator mode, a fixed session key, and baseURL as the public origin.
-func testConfig(t testing.TB, baseURL string) config.Config {
-	t.Helper()
-	env := map[string]string{
-		"APP_ENV":        "test",
-		"BASE_URL":       baseURL,
-		"SESSION_SECRET": "test-session-secret-0123456789abcdef0123456789",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// testApp is a running application: its HTTP server (whose URL is the
-// app's BASE_URL) and the wired App, with the emulator delivering webhooks.
-type testApp struct {
-	*httptest.Server
-	App *app.App
-}
-
-// start runs the whole application over its own database, on a loopback
-// listener whose URL is the app's BASE_URL (the emulator's tokens and
-// scripts name that origin). The emulator's webhook delivery runs until the
-// test ends; call synced to wait for the app database to catch up.
-func start(t testing.TB, opts ...app.Options) *testApp {
-	t.Helper()
-	return startWithLogger(t, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
-}
-
-// startWithLogger is start with the app logging to logger.
-func startWithLogger(t testing.TB, logger *slog.Logger, opts ...app.Options) *testApp {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	pool := testdb.Pool(t)
-	a, err := app.New(context.Background(), testConfig(t, "http://"+srv.Listener.Addr().String()), pool, logger, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = a.Handler
-	srv.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	return &testApp{Server: srv, App: a}
-}
-
-// newServer is start for tests that only need the HTTP server.
-func newServer(t testing.TB) *httptest.Server { return start(t).Server }
-
-// synced waits until every webhook the emulator has queued has been
-// delivered to (and answered by) the app.
-func (ta *testApp) synced(t testing.TB) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := ta.App.Emulator.WaitDelivered(ctx); err != nil {
-		t.Fatalf("webhooks not delivered: %v", err)
-	}
-}
 
 func get(t *testing.T, url string, header map[string]string) *http.Response {
 	t.Helper()
@@ -117,6 +45,7 @@ func parse(t *testing.T, res *http.Response) *goquery.Document {
 }
 
 func TestLandingPage(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	res := get(t, srv.URL+"/", nil)
 	if res.StatusCode != http.StatusOK {
@@ -160,6 +89,7 @@ func TestLandingPage(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for _, path := range []string{"/", "/no-such-page", "/api/no-such-endpoint"} {
 		t.Run(path, func(t *testing.T) {
@@ -196,6 +126,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestErrorResponsesByRequestKind(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	// Signed out, unknown routes are denied like any other non-public route;
 	// a signed-in caller sees the real 404.
@@ -261,6 +192,7 @@ func TestErrorResponsesByRequestKind(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		res := get(t, srv.URL+path, nil)
@@ -271,6 +203,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestStaticAssets(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	doc := parse(t, get(t, srv.URL+"/", nil))
 	href, ok := doc.Find(`link[rel="stylesheet"]`).Attr("href")
@@ -296,6 +229,7 @@ func TestStaticAssets(t *testing.T) {
 }
 
 func TestGzip(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	res := get(t, srv.URL+"/", map[string]string{"Accept-Encoding": "gzip"})
 	if res.Header.Get("Content-Encoding") != "gzip" {
@@ -312,6 +246,7 @@ func TestGzip(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	// A declared length over the cap is refused before anything reads the
 	// body. (Chunked bodies are cut off when read; the webhook tests cover
 	// that on the route that reads raw bodies.)
@@ -331,6 +266,7 @@ func TestBodyLimit(t *testing.T) {
 // is refused (by the route policy for anonymous callers, by CSRF for
 // signed-in ones) and never reaches a handler.
 func TestUnsafeAnonymousRequestsNeverSucceed(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cases := map[string]map[string]string{
 		"NoToken":    nil,
@@ -358,6 +294,7 @@ func TestUnsafeAnonymousRequestsNeverSucceed(t *testing.T) {
 }
 
 func TestSignInPageKeepsOnlySafeRedirects(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cases := map[string]string{
 		"/sign-in": "/dashboard",

@@ -17,7 +17,7 @@ func BenchmarkDashboard(b *testing.B) {
 	ta := start(b, app.Options{RateLimit: ratelimit.Config{Limit: 1 << 30}})
 	ta.synced(b)
 	tok := sessionToken(b, ta.Server, "alice@acme.test", "")
-	for _, path := range []string{"/dashboard", "/api/org"} {
+	for _, path := range []string{"/healthz", "/dashboard", "/api/org"} {
 		b.Run(path, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -13,8 +13,9 @@ import (
 // real Chromium with its CSP, htmx starts with eval disabled, and the console
 // shows no errors and no CSP violations.
 func TestLandingPageInBrowser(t *testing.T) {
-	srv := newServer(t)
+	t.Parallel()
 	b := browsertest.New(t, 60*time.Second)
+	srv := newServer(t)
 	b.Run(t, "open landing page",
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="landing"] h1`)),

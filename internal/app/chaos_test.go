@@ -16,8 +16,12 @@ import (
 // delaying webhooks, the app database still ends up exactly matching
 // Clerk's state — reconcile afterwards finds nothing to repair.
 func TestChaosDeliveryConverges(t *testing.T) {
+	t.Parallel()
 	for _, seed := range []uint64{1, 2, 3} {
-		t.Run(fmt.Sprintf("Seed%d", seed), func(t *testing.T) { chaosRound(t, seed) })
+		t.Run(fmt.Sprintf("Seed%d", seed), func(t *testing.T) {
+			t.Parallel()
+			chaosRound(t, seed)
+		})
 	}
 }
 

@@ -54,9 +54,10 @@ func signInThroughUI(t *testing.T, b *browsertest.Browser, email string) {
 // through the browser script lands there with a verified session, and
 // signing out ends it.
 func TestSignInRedirectAndSignOutInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t, 90*time.Second)
 	ta := start(t)
 	ta.synced(t)
-	b := browsertest.New(t, 90*time.Second)
 
 	b.Run(t, "open a protected page signed out", chromedp.Navigate(ta.URL+"/dashboard"))
 	waitPath(t, b, "/sign-in?redirect_url=/dashboard")
@@ -85,9 +86,10 @@ func TestSignInRedirectAndSignOutInBrowser(t *testing.T) {
 // TestSignUpInBrowser: a new user signs up through the browser script and
 // lands on the page they asked for, with their user synced by webhook.
 func TestSignUpInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t, 90*time.Second)
 	ta := start(t)
 	ta.synced(t)
-	b := browsertest.New(t, 90*time.Second)
 	b.Run(t, "sign up",
 		chromedp.Navigate(ta.URL+"/sign-up?redirect_url=/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="clerk-sign-up"]`)),

@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +35,47 @@ func waitText(t *testing.T, b *browsertest.Browser, sel, want string) {
 	t.Fatalf("%s = %q, want %q (at %s; problems: %v)", sel, got, want, path(t, b), b.Problems())
 }
 
+// waitJS waits until expr is truthy in the page, across the navigations a
+// form post or a reload makes (each one restarts the wait in the new page).
+func waitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithDeadline(b.Ctx, deadline)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(0)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v (at %s; problems: %v)", what, err, path(t, b), b.Problems())
+		}
+	}
+}
+
+// sessionClaims decodes the browser's current __session token (without
+// verifying it: the server does that on every request).
+func sessionClaims(t *testing.T, b *browsertest.Browser) struct{ Iat, Exp int64 } {
+	t.Helper()
+	var claims struct{ Iat, Exp int64 }
+	cookie, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(document.cookie.match(/(?:^|; )__session=([^;]+)/) || [])[1] || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(cookie, ".")
+	if len(parts) != 3 {
+		t.Fatalf("__session cookie %q is not a JWT", cookie)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err == nil {
+		err = json.Unmarshal(payload, &claims)
+	}
+	if err != nil || claims.Exp == 0 {
+		t.Fatalf("__session claims %s: %v", payload, err)
+	}
+	return claims
+}
+
 // dbCount runs a count query against the app database.
 func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 	t.Helper()
@@ -48,9 +92,10 @@ func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 // create an organisation, invite someone who accepts, sign out. Session
 // tokens live 5 seconds here, so the journey also proves they refresh.
 func TestProductJourneyInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t, 150*time.Second)
 	ta := start(t, app.Options{Emulator: clerkemu.Config{TokenLifetime: 5 * time.Second}})
 	ta.synced(t)
-	b := browsertest.New(t, 150*time.Second)
 
 	b.Run(t, "open the sign-in page", chromedp.Navigate(ta.URL+"/sign-in"))
 	signInThroughUI(t, b, "dave@example.test")
@@ -58,8 +103,13 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	waitText(t, b, `[data-testid="dashboard"] [data-testid="org-name"]`, "Acme")
 
 	// Tokens expire after 5 s; the browser script refreshes them, so pages
-	// keep working with no trip through sign-in.
-	time.Sleep(7 * time.Second)
+	// keep working with no trip through sign-in. Wait until the cookie holds
+	// a token issued after the first one expired.
+	first := sessionClaims(t, b)
+	b.Run(t, "wait for a token issued after the first expired", chromedp.Poll[chromedp.Void](fmt.Sprintf(
+		`(function () { var m = document.cookie.match(/(?:^|; )__session=([^;]+)/); if (!m) return false;
+		  return JSON.parse(atob(m[1].split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).iat > %d; })()`, first.Exp),
+		chromedp.WithPollingTimeout(30*time.Second)))
 	b.Run(t, "open organisations after the first token expired", chromedp.Navigate(ta.URL+"/orgs"))
 	waitPath(t, b, "/orgs")
 	b.Run(t, "switch to Globex",
@@ -77,11 +127,13 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	)
 	// The new organisation shows as pending until its webhook lands, then
 	// as a row the user can switch to.
-	b.Run(t, "the new organisation appears once synced",
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="org-row"][data-org-id] [data-testid="org-switch"]`)))
-	eventually(t, "Initech in the app database", func() bool {
-		return dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL") == 1
-	})
+	waitJS(t, b, "the new organisation appears once synced",
+		`Array.from(document.querySelectorAll('[data-testid="org-row"][data-org-id]')).some(function (r) {
+		   return r.textContent.indexOf("Initech") >= 0 && r.querySelector('[data-testid="org-switch"]'); })`)
+	ta.synced(t)
+	if n := dbCount(t, ta, "SELECT count(*) FROM organizations WHERE name = 'Initech' AND deleted_at IS NULL"); n != 1 {
+		t.Fatalf("%d organisations named Initech in the app database, want 1", n)
+	}
 	var initech string
 	if err := ta.App.Pool().QueryRow(context.Background(), "SELECT clerk_id FROM organizations WHERE name = 'Initech'").Scan(&initech); err != nil {
 		t.Fatal(err)

@@ -48,6 +48,7 @@ func serveReal(t *testing.T, h http.Handler, adjust func(*http.Server)) string {
 // its length is declared or it arrives chunked, on the public webhook route
 // and on a signed-in API route; 1 MiB itself is not refused for its size.
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	url := serveReal(t, ta.App.Handler, nil)
@@ -90,6 +91,7 @@ func TestBodyLimits(t *testing.T) {
 // cookies stay under 4 KB; 32 KiB leaves room) passes; a 10,000-dot
 // Authorization header is an anonymous 401, answered fast.
 func TestHeaderLimits(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	url := serveReal(t, ta.App.Handler, nil)
 	res, _ := do(t, http.MethodGet, url+"/healthz", map[string]string{"Cookie": "big=" + strings.Repeat("x", 70<<10)}, nil)
@@ -116,6 +118,7 @@ func TestHeaderLimits(t *testing.T) {
 // failure), and a normal request must be served meanwhile and afterwards.
 // Bounded: 50 connections, one deadline per connection, no fixed sleeps.
 func TestSlowlorisIsCutOff(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("slowloris takes a few seconds")
 	}

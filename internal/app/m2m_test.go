@@ -98,6 +98,7 @@ func acmeID(t *testing.T, ta *testApp) string {
 }
 
 func TestMachineUsageEndpoint(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	mt := machineToken(t, ta)
@@ -151,6 +152,7 @@ func TestMachineUsageEndpoint(t *testing.T) {
 // CSRF token on unsafe requests; a bearer-token client cannot be forged
 // cross-site and needs none (C-01, C-02).
 func TestCSRFAppliesToCookieSessionsOnly(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	tok := sessionToken(t, ta.Server, "alice@acme.test", "")
 	post := func(h map[string]string, cookie bool) int {

@@ -12,6 +12,7 @@ import (
 // TestOpsAccess: the console is for operators (the operator claim from the
 // user's public metadata, through the session-token template) only.
 func TestOpsAccess(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	t.Run("SignedOutGoesToSignIn", func(t *testing.T) {
@@ -53,6 +54,7 @@ func TestOpsAccess(t *testing.T) {
 }
 
 func TestOpsConsole(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	dave := admAs(t, ta, "dave@example.test", "")

@@ -18,6 +18,7 @@ import (
 // creator becomes admin, pending until the webhook lands); leave, except
 // for the last admin.
 func TestOrgsPage(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	s := seedProduct(t, ta)
 	dave := s.tok["dave@example.test/acme"]
@@ -130,6 +131,7 @@ func TestOrgsPage(t *testing.T) {
 // the dashboard says it is being set up (and polls itself), the API answers
 // 404 "Organisation not found", and /api/me has "user": null.
 func TestDashboardSettingUp(t *testing.T) {
+	t.Parallel()
 	ta := start(t, app.Options{Emulator: clerkemu.Config{WebhookURL: "-"}})
 	var list struct {
 		Data []struct {

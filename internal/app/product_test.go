@@ -8,6 +8,7 @@ import (
 )
 
 func TestDashboard(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	s := seedProduct(t, ta)
 	res, doc := pageReq(t, ta, hreq{path: "/dashboard", token: s.tok["alice@acme.test/acme"]})
@@ -29,6 +30,7 @@ func TestDashboard(t *testing.T) {
 // TestProjectsPagesHTMX: create, rename and delete answer HTMX with the
 // fragment to swap (no layout) and plain forms with a 303 back to the page.
 func TestProjectsPagesHTMX(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	s := seedProduct(t, ta)
 	alice := s.tok["alice@acme.test/acme"]

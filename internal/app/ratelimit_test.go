@@ -31,6 +31,7 @@ func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 // with Retry-After, a new window, and one counter shared by two instances
 // of the app on the same database.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 12, 0, 10, 0, time.UTC)}
 	cfg := ratelimit.Config{Limit: 3, Window: time.Minute, Now: clock.Now}
 	ta := start(t, app.Options{RateLimit: cfg})

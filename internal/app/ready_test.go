@@ -20,6 +20,7 @@ import (
 // TestReadyzFollowsTheDatabase: /readyz answers 503 while the database
 // refuses connections and 200 again once it accepts them, with no restart.
 func TestReadyzFollowsTheDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL := testdb.New(t)
 	pool, err := database.Open(ctx, dbURL, 4)
@@ -87,6 +88,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 // TestReadyzRequiresMigrations: a reachable but unmigrated database is not
 // ready.
 func TestReadyzRequiresMigrations(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, testdb.URLFor("postgres"))
 	if err != nil {

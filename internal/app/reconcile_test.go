@@ -11,6 +11,7 @@ import (
 // the emulator's Backend API (in process, as `web reconcile` uses it) is the
 // truth, and the app database has drifted from it.
 func TestReconcileAgainstTheEmulator(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	ta.synced(t)
 	ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 // registers, for every method, refuses anonymous callers unless the
 // contract lists it as public. A new route fails here until it is classified.
 func TestRouteInventory(t *testing.T) {
+	t.Parallel()
 	a, err := app.New(context.Background(), testConfig(t, "http://localhost:8080"), testdb.Pool(t),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -79,6 +79,7 @@ func claimsOf(t *testing.T, jwt string) map[string]any {
 // route template, and the socket peer as ip whatever X-Forwarded-For and
 // X-Real-IP claim.
 func TestAccessLogNamesRequestUserAndOrg(t *testing.T) {
+	t.Parallel()
 	ta, logs := startLogged(t)
 	jwt := sessionToken(t, ta.Server, "alice@acme.test", "")
 	claims := claimsOf(t, jwt)
@@ -124,7 +125,10 @@ func TestAccessLogNamesRequestUserAndOrg(t *testing.T) {
 // template and status class, the emulator's webhook deliveries by status
 // and rate-limit refusals by route, and never turn a raw path into a label.
 func TestMetricsMeasureTheApp(t *testing.T) {
+	t.Parallel()
 	ta := start(t, app.Options{RateLimit: ratelimit.Config{Limit: 2}})
+	// One change in Clerk, so one webhook reaches the app.
+	bapi(t, ta.Server, http.MethodPatch, "/users/"+userID(t, ta.Server, "bob@acme.test"), map[string]any{"first_name": "Robert"}, nil)
 	ta.synced(t)
 	get(t, ta.URL+"/healthz", nil)
 	me := bearer(sessionToken(t, ta.Server, "alice@acme.test", ""))

@@ -63,6 +63,7 @@ func outcome(res *http.Response, body string) string {
 // protected route, anonymous and as a member who is not an admin, gives the
 // same answer as the request without it.
 func TestHeaderTricksChangeNothing(t *testing.T) {
+	t.Parallel()
 	// Over a hundred anonymous /api requests from one address: more than a
 	// minute's default allowance, which would turn the last answers into 429.
 	ta := start(t, app.Options{RateLimit: ratelimit.Config{Limit: 10_000}})
@@ -105,6 +106,7 @@ func TestHeaderTricksChangeNothing(t *testing.T) {
 // an absolute URL of the app: the handshake's return address comes from
 // BASE_URL, never from X-Forwarded-Host or the Host header.
 func TestHandshakeIgnoresForwardedHost(t *testing.T) {
+	t.Parallel()
 	p := startProduction(t)
 	res, _ := do(t, "GET", p.URL+"/dashboard?tab=1", map[string]string{
 		"Accept": "text/html", "Sec-Fetch-Dest": "document", "Cookie": "__client_uat=1700000000",
@@ -140,6 +142,7 @@ var pathTricks = []string{
 // Paths below /sign-in/ match that public catch-all route (the router does
 // not clean dot segments), so they get the sign-in page, which is checked.
 func TestPathTricksDoNotBypassProtection(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	member := bearer(sessionToken(t, ta.Server, "bob@acme.test", ""))
 	for _, p := range pathTricks {
@@ -178,6 +181,7 @@ func refused(res *http.Response) bool {
 // ("GET http://evil.example/dashboard") is routed by its path only, refused
 // like the plain path, and never redirected to the named host.
 func TestAbsoluteFormTargets(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	member := bearer(sessionToken(t, ta.Server, "bob@acme.test", ""))
 	for _, p := range []string{"/dashboard", "/admin/members", "/api/me"} {
@@ -202,6 +206,7 @@ func TestAbsoluteFormTargets(t *testing.T) {
 // TestStaticPathTricks is A-09 with raw request lines (the client would
 // clean some of them): only exact hashed asset names are served.
 func TestStaticPathTricks(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	for _, p := range []string{
 		"/static/..%2f..%2fgo.mod", "/static/%2e%2e/%2e%2e/go.mod", "/static/../go.mod", "/static/../../go.mod",

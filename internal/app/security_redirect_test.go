@@ -32,6 +32,7 @@ var safeRedirects = []string{"/dashboard?tab=1", "/orgs/org_1/settings", "/admin
 // pages: the redirect_url handed to Clerk's component, and the redirect a
 // signed-in visitor gets at once (303 for browsers, HX-Redirect for htmx).
 func TestOpenRedirectThroughSignIn(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	signedIn := bearer(sessionToken(t, ta.Server, "alice@acme.test", ""))
 	cases := map[string]string{}
@@ -70,6 +71,7 @@ func TestOpenRedirectThroughSignIn(t *testing.T) {
 // emulator (development, query parameter) or signed by the instance key
 // (production, cookie).
 func TestOpenRedirectThroughHandshake(t *testing.T) {
+	t.Parallel()
 	dev := start(t)
 	prod := startProduction(t)
 	devToken := emulatorHandshakeToken(t, dev.URL)
@@ -162,6 +164,7 @@ func shape(t *testing.T, body string) []string {
 // messages: each payload, as the message and as the kind, renders as text
 // in a page whose element and attribute structure is unchanged.
 func TestXSSThroughFlashMessages(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	secrets := testConfig(t, ta.URL).SessionSecrets
 	render := func(t *testing.T, kind, message string) string {
@@ -194,6 +197,7 @@ func TestXSSThroughFlashMessages(t *testing.T) {
 // redirect_url into an attribute: the structure is unchanged and the value
 // is the payload itself (when it is a same-origin path) or the fallback.
 func TestXSSThroughRedirectURL(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	page := func(t *testing.T, v string) string {
 		res, body := do(t, "GET", ta.URL+"/sign-in?redirect_url="+url.QueryEscape(v), nil, nil)

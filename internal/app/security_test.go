@@ -54,6 +54,13 @@ type prodApp struct {
 // behind a TLS-terminating load balancer.
 func startProduction(t testing.TB) *prodApp {
 	t.Helper()
+	return startProductionWith(t, nil)
+}
+
+// startProductionWith is startProduction with more environment variables
+// and wiring options.
+func startProductionWith(t testing.TB, extra map[string]string, opts ...app.Options) *prodApp {
+	t.Helper()
 	iss := authtest.NewIssuer(t, "ins_test_kid")
 	env := map[string]string{
 		"APP_ENV":                      "production",
@@ -66,11 +73,14 @@ func startProduction(t testing.TB) *prodApp {
 		// Nothing may call Clerk: an unroutable API URL makes any attempt fail.
 		"CLERK_API_URL": "http://127.0.0.1:1/v1",
 	}
+	for k, v := range extra {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, testdb.Pool(t), slog.New(slog.DiscardHandler))
+	a, err := app.New(context.Background(), cfg, testdb.Pool(t), slog.New(slog.DiscardHandler), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +283,7 @@ func checkHeaders(t *testing.T, res *http.Response, prod bool) string {
 // static asset, a health check and a 413. Every nonce is fresh, and every
 // script tag of an HTML response carries its response's nonce.
 func TestSecurityHeadersEveryResponseKind(t *testing.T) {
+	t.Parallel()
 	for _, m := range modes(t) {
 		t.Run(m.name, func(t *testing.T) {
 			kinds := []struct {
@@ -362,6 +373,7 @@ func with(h map[string]string, k, v string) map[string]string {
 // SameSite=Lax; in production they are Secure and carry the __Host- prefix
 // where the name is ours.
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	for _, m := range modes(t) {
 		t.Run(m.name, func(t *testing.T) {
 			sessionName, csrfName := "app_session", "_csrf"
@@ -421,6 +433,7 @@ func TestCookieFlags(t *testing.T) {
 // TestFlashIsBoundToItsCookie is K-04: a tampered or foreign app session
 // cookie is ignored (no flash shown, no error page), never decoded.
 func TestFlashIsBoundToItsCookie(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	good := flashCookie(t, testConfig(t, ta.URL).SessionSecrets, false, appsession.FlashInfo, "from our key")
 	other := flashCookie(t, [][]byte{[]byte("another-secret-0123456789abcdef0123456789")}, false, appsession.FlashInfo, "from another key")

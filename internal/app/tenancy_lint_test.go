@@ -44,6 +44,7 @@ var (
 // statement listed above. Plain INSERTs are exempt: they create rows of the
 // organisation they are given.
 func TestQueriesNameAnOrganization(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("../../db/query/*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no query files: %v", err)

@@ -18,6 +18,7 @@ import (
 // caller's live membership, and removals, deletions and role changes that
 // arrive by webhook take effect on the next request.
 func TestTenancy(t *testing.T) {
+	t.Parallel()
 	for _, version := range []int{2, 1} {
 		t.Run("v"+strconv.Itoa(version), func(t *testing.T) {
 			ta := start(t, app.Options{Emulator: clerkemu.Config{TokenVersion: version}})

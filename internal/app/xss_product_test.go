@@ -25,6 +25,7 @@ var webhookXSSCorpus = []string{
 // on /orgs and /dashboard as text: no element, attribute or handler appears
 // that the page would not have had anyway.
 func TestXSSThroughWebhooks(t *testing.T) {
+	t.Parallel()
 	ta := start(t)
 	s := seedProduct(t, ta)
 	alice := s.tok["alice@acme.test/acme"]

@@ -109,6 +109,11 @@ func (s *Store) AddFlash(c echo.Context, kind, message string) error {
 // Flashes returns and clears the queued messages. The session is saved only
 // when there was something to clear, so ordinary pages set no cookie.
 func (s *Store) Flashes(c echo.Context) []Flash {
+	// Without the cookie there is nothing to read: skip building an empty
+	// session (and copying the request to register it) on every page.
+	if _, err := c.Request().Cookie(s.name); err != nil {
+		return nil
+	}
 	sess := s.Get(c.Request())
 	raw := sess.Flashes()
 	if len(raw) == 0 {

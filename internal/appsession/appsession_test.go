@@ -31,6 +31,7 @@ func roundTrip(t *testing.T, cookies []*http.Cookie, fn func(c echo.Context)) []
 }
 
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	for _, secure := range []bool{false, true} {
 		store, err := appsession.NewStore([][]byte{newKey}, secure)
 		if err != nil {
@@ -58,6 +59,7 @@ func TestCookieFlags(t *testing.T) {
 }
 
 func TestFlashIsShownOnce(t *testing.T) {
+	t.Parallel()
 	store, _ := appsession.NewStore([][]byte{newKey}, false)
 	cookies := roundTrip(t, nil, func(c echo.Context) {
 		_ = store.AddFlash(c, appsession.FlashSuccess, "<script>saved</script>")
@@ -77,6 +79,7 @@ func TestFlashIsShownOnce(t *testing.T) {
 // is listed second, and are refused (as an empty session, not an error) once
 // it is dropped.
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	old, _ := appsession.NewStore([][]byte{oldKey}, false)
 	cookies := roundTrip(t, nil, func(c echo.Context) { _ = old.AddFlash(c, appsession.FlashInfo, "from old key") })
 
@@ -97,6 +100,7 @@ func TestKeyRotation(t *testing.T) {
 
 // TestTamperedCookieGivesNewSession is K-04.
 func TestTamperedCookieGivesNewSession(t *testing.T) {
+	t.Parallel()
 	store, _ := appsession.NewStore([][]byte{newKey}, false)
 	cookies := roundTrip(t, nil, func(c echo.Context) { _ = store.AddFlash(c, appsession.FlashInfo, "x") })
 	v := []byte(cookies[0].Value)

@@ -2,6 +2,11 @@
 // written by the app here, membership changes written by a database trigger
 // when the webhook sync applies them. Entries are org-scoped and read only
 // through queries that join the reader's live membership.
+//
+// Callers name people and organisations by the identity provider's ids (the
+// session's claims, the Backend API's answers); the log stores the app's own
+// row ids (users.id, organizations.id), so that it survives a change of
+// provider (docs/MIGRATION.md). Readers get the provider's current id back.
 package audit
 
 import (
@@ -13,7 +18,7 @@ import (
 	"github.com/saasstarter/saas/internal/auth"
 )
 
-// Actions the app records. The trigger of migration 00003 adds
+// Actions the app records. The trigger of migrations 00003 and 00006 adds
 // member.added, member.removed and member.role_changed.
 const (
 	OrgCreated     = "organization.created"
@@ -30,22 +35,29 @@ type Entry struct {
 	// OrgID is the Clerk organisation id. It normally comes from the
 	// caller's claims; for organization.created it is the id the Backend API
 	// just returned.
-	OrgID   string
-	Action  string
-	Target  string
-	Details map[string]string
+	OrgID  string
+	Action string
+	// TargetUser is the identity provider's id of the person the action was
+	// about, TargetOrg that of the organisation; Target is any other object
+	// (a project, an invitation, a webhook delivery). Set at most one.
+	TargetUser string
+	TargetOrg  string
+	Target     string
+	// Details are stored as JSON; nil (a nil map too) is an empty object.
+	// The dashboard shows string values only.
+	Details any
 }
 
 // Record writes e with the caller as actor and, when someone is
 // impersonating the caller, the impersonator. Run it in the transaction of
 // the change it describes, so both commit or neither does.
 func Record(ctx context.Context, q *store.Queries, a *auth.Auth, e Entry) error {
-	details := []byte("{}")
-	if len(e.Details) > 0 {
-		var err error
-		if details, err = json.Marshal(e.Details); err != nil {
-			return err
-		}
+	details, err := json.Marshal(e.Details)
+	if err != nil {
+		return err
+	}
+	if string(details) == "null" {
+		details = []byte("{}")
 	}
 	var impersonator string
 	if a.Actor != nil {
@@ -53,7 +65,7 @@ func Record(ctx context.Context, q *store.Queries, a *auth.Auth, e Entry) error 
 	}
 	return q.InsertAuditEntry(ctx, store.InsertAuditEntryParams{
 		OrgClerkID: e.OrgID, Actor: a.UserID, Impersonator: impersonator,
-		Action: e.Action, Target: e.Target, Details: details,
+		Action: e.Action, Target: e.Target, TargetUser: e.TargetUser, TargetOrg: e.TargetOrg, Details: details,
 	})
 }
 

@@ -23,6 +23,17 @@
 // The access log reads auth.From(c.Request().Context()) after next returns
 // (the middleware replaces the request) and logs it with slog.Any: *Auth is
 // a slog.LogValuer.
+//
+// # Identity seams
+//
+// This package is where the app assumes Clerk's sessions. Authenticator is
+// Clerk's implementation of identity.Verifier (Verify: Clerk's session-token
+// format, keys and claims) and of identity.Handshaker (Middleware: Clerk's
+// cookies, __client_uat and the handshake redirect of handshake.go); its
+// MachineMiddleware verifies Clerk's machine tokens. Auth, Check, the guards
+// and Policy are the app's own and stay whatever the provider: another
+// provider supplies its own Verifier and Handshaker that produce an *Auth
+// (docs/MIGRATION.md).
 package auth
 
 import (

@@ -88,6 +88,7 @@ func v2Claims(c map[string]any, o org) {
 // TestDecisionsSameForV1AndV2 is J-17 and A-06: one table of has() checks,
 // run on v1 and v2 tokens of the same state, must give the same answers.
 func TestDecisionsSameForV1AndV2(t *testing.T) {
+	t.Parallel()
 	checks := []auth.Check{
 		0:  {Role: "org:admin"},
 		1:  {Role: "admin"},
@@ -150,6 +151,7 @@ func TestDecisionsSameForV1AndV2(t *testing.T) {
 }
 
 func TestCustomClaimsOverrideAndShapes(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	verify := func(edit func(map[string]any)) *auth.Auth {
 		t.Helper()
@@ -221,6 +223,7 @@ func TestCustomClaimsOverrideAndShapes(t *testing.T) {
 }
 
 func TestFromNeverNil(t *testing.T) {
+	t.Parallel()
 	a := auth.From(context.Background())
 	if a == nil || a.SignedIn() || a.HasOrg() || a.Has(auth.Check{Plan: "free"}) {
 		t.Fatalf("From(empty) = %+v", a)

@@ -59,9 +59,11 @@ type Config struct {
 }
 
 // ConfigFrom derives the authenticator's configuration from the app's. In
-// Clerk mode the Frontend API comes from the publishable key; in emulator mode
-// it is the emulator mounted on the app's own origin, whose tokens must then
-// carry iss = BASE_URL + /__clerk.
+// Clerk mode the Frontend API comes from the publishable key, or is
+// CLERK_PROXY_URL when the app proxies it; in emulator mode it is the
+// emulator mounted on the app's own origin as a proxy. Behind a proxy Clerk
+// issues tokens whose iss is the proxy URL, so that is the exact iss
+// required.
 func ConfigFrom(c config.Config) (Config, error) {
 	base := strings.TrimRight(c.BaseURL.String(), "/")
 	out := Config{
@@ -77,6 +79,9 @@ func ConfigFrom(c config.Config) (Config, error) {
 			return Config{}, err
 		}
 		out.FrontendAPI = fapi
+		if c.ClerkProxyURL != nil {
+			out.FrontendAPI = c.ClerkProxyURL.String()
+		}
 		out.SecretKey = c.ClerkSecretKey
 		out.MachineSecretKey = c.ClerkMachineSecretKey
 		out.APIURL = strings.TrimRight(c.ClerkAPIURL, "/")

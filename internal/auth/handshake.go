@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,10 +39,10 @@ func (a *Authenticator) handshake(c echo.Context, ck cookies, reason string) (*A
 	loc := a.cfg.FrontendAPI + "/v1/client/handshake?redirect_url=" + url.QueryEscape(current) +
 		"&__clerk_api_version=" + clerkAPIVersion +
 		"&suffixed_cookies=false&format=token&__clerk_hs_reason=" + reason
-	if ck.devBrowser != "" {
+	if db := ck.devBrowserToken(); db != "" {
 		// Development instances identify the browser by this token, not by
 		// a cookie on the Frontend API's domain.
-		loc += "&" + cookieDevBrowser + "=" + url.QueryEscape(ck.devBrowser)
+		loc += "&" + cookieDevBrowser + "=" + url.QueryEscape(db)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	c.SetCookie(&http.Cookie{
@@ -49,38 +52,65 @@ func (a *Authenticator) handshake(c echo.Context, ck cookies, reason string) (*A
 	return nil, true, c.Redirect(http.StatusTemporaryRedirect, loc)
 }
 
-// handshakeToken finds the handshake payload: a query parameter on
-// development instances and the emulator, a cookie in production.
-func handshakeToken(c echo.Context, ck cookies) (token string, fromCookie bool) {
+// handshakeReturn is what the Frontend API sent back from a handshake: a
+// signed token (format=token) or a one-time nonce whose payload is fetched
+// from the Backend API (format=nonce). Each arrives as a query parameter on
+// development instances and the emulator, and as a cookie in production.
+type handshakeReturn struct {
+	token, nonce string
+	// cookie is the name of the cookie that carried it, to be cleared.
+	cookie string
+}
+
+// handshakeReturned finds a handshake payload in the request, if any; a
+// token wins over a nonce, a query parameter over a cookie.
+func handshakeReturned(c echo.Context, ck cookies) (handshakeReturn, bool) {
 	if raw := c.Request().URL.RawQuery; strings.Contains(raw, paramHandshake) {
 		if q, err := url.ParseQuery(raw); err == nil {
 			if t := q.Get(paramHandshake); t != "" {
-				return t, false
+				return handshakeReturn{token: t}, true
+			}
+			if n := q.Get(paramHandshakeNonce); n != "" {
+				return handshakeReturn{nonce: n}, true
 			}
 		}
 	}
-	return ck.handshake, ck.handshake != ""
+	switch {
+	case ck.handshake != "":
+		return handshakeReturn{token: ck.handshake, cookie: paramHandshake}, true
+	case ck.handshakeNonce != "":
+		return handshakeReturn{nonce: ck.handshakeNonce, cookie: paramHandshakeNonce}, true
+	}
+	return handshakeReturn{}, false
 }
 
 // finishHandshake applies a handshake payload: every cookie directive of the
-// verified token becomes a Set-Cookie, and the browser is sent back (307) to
-// the same URL without the handshake parameters, so the next request carries
-// the fresh cookies. An invalid payload is not handled (handled is false):
-// the caller drops it and carries on with the request's cookies.
-func (a *Authenticator) finishHandshake(c echo.Context, token string, fromCookie bool) (*Auth, bool, error) {
-	directives, err := a.verifyHandshake(c.Request().Context(), token)
+// verified token, or of the nonce's payload from the Backend API, becomes a
+// Set-Cookie, and the browser is sent back (307) to the same URL without
+// the handshake parameters, so the next request carries the fresh cookies.
+// An invalid payload is not handled (handled is false): the caller drops it
+// and carries on with the request's cookies.
+func (a *Authenticator) finishHandshake(c echo.Context, ret handshakeReturn) (*Auth, bool, error) {
+	ctx := c.Request().Context()
+	var directives []string
+	var err error
+	if ret.token != "" {
+		directives, err = a.verifyHandshake(ctx, ret.token)
+	} else {
+		directives, err = a.handshakePayload(ctx, ret.nonce)
+	}
 	if err != nil {
 		return nil, false, nil
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
-	if fromCookie {
-		c.SetCookie(&http.Cookie{Name: paramHandshake, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+	if ret.cookie != "" {
+		c.SetCookie(&http.Cookie{Name: ret.cookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
 	}
 	for _, d := range directives {
 		// The directives are Clerk's literal Set-Cookie values, signed with
-		// the instance key; the check only keeps a broken one from
-		// splitting the header.
+		// the instance key or fetched with the secret key; the check only
+		// keeps a broken one from splitting the header.
 		if d != "" && len(d) <= maxTokenLen && !strings.ContainsAny(d, "\r\n\x00") {
 			h.Add(echo.HeaderSetCookie, d)
 		}
@@ -94,10 +124,14 @@ func (a *Authenticator) finishHandshake(c echo.Context, token string, fromCookie
 // parameters from the URL, so neither the handlers nor a sign-in redirect_url
 // carry them on, or the cookie, which is also expired in the browser. It
 // returns the request's cookies without it.
-func (a *Authenticator) dropHandshake(c echo.Context, ck cookies, fromCookie bool) cookies {
-	if fromCookie {
-		c.SetCookie(&http.Cookie{Name: paramHandshake, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
-		ck.handshake = ""
+func (a *Authenticator) dropHandshake(c echo.Context, ck cookies, ret handshakeReturn) cookies {
+	if ret.cookie != "" {
+		c.SetCookie(&http.Cookie{Name: ret.cookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+		if ret.cookie == paramHandshake {
+			ck.handshake = ""
+		} else {
+			ck.handshakeNonce = ""
+		}
 		return ck
 	}
 	r := c.Request()
@@ -108,6 +142,46 @@ func (a *Authenticator) dropHandshake(c echo.Context, ck cookies, fromCookie boo
 	r2.RequestURI = u.RequestURI()
 	c.SetRequest(r2)
 	return ck
+}
+
+// maxNonceLen bounds a handshake nonce before it is sent anywhere.
+const maxNonceLen = 256
+
+// handshakePayload resolves a format=nonce handshake as @clerk/backend does:
+// GET /v1/clients/handshake_payload?nonce=… on the Backend API, with the
+// secret key, answers {"directives": […]}. clerk-sdk-go v2.4.2 has no call
+// for it, so this is a plain request.
+func (a *Authenticator) handshakePayload(ctx context.Context, nonce string) ([]string, error) {
+	if a.cfg.SecretKey == "" || a.cfg.APIURL == "" {
+		return nil, errors.New("auth: a handshake nonce needs the Backend API")
+	}
+	if len(nonce) > maxNonceLen || strings.ContainsAny(nonce, "\r\n\x00 ") {
+		return nil, errMalformed
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.cfg.APIURL+"/clients/handshake_payload?nonce="+url.QueryEscape(nonce), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(echo.HeaderAuthorization, "Bearer "+a.cfg.SecretKey)
+	req.Header.Set("Clerk-API-Version", clerkAPIVersion)
+	res, err := a.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("auth: handshake payload: Backend API answered %d", res.StatusCode)
+	}
+	var payload struct {
+		Directives []string `json:"directives"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&payload); err != nil {
+		return nil, fmt.Errorf("auth: handshake payload: %w", err)
+	}
+	if len(payload.Directives) == 0 {
+		return nil, errors.New("auth: handshake payload has no cookie directives")
+	}
+	return payload.Directives, nil
 }
 
 // verifyHandshake checks the handshake token's signature with the session

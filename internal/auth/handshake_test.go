@@ -1,18 +1,24 @@
 package auth_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/saasstarter/saas/internal/auth"
 )
 
 // TestHandshakeReturn: the request that comes back from the Frontend API
 // with a handshake token gets the token's cookies and a 307 to the same URL
 // without the handshake parameters; the next request is signed in.
 func TestHandshakeReturn(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	e := f.app()
 	fresh := f.token(t, nil)
@@ -121,4 +127,115 @@ func TestHandshakeReturn(t *testing.T) {
 			t.Fatalf("status %d Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
 		}
 	})
+}
+
+// TestHandshakeNonce: a Frontend API answering format=nonce sends back
+// __clerk_handshake_nonce; the middleware fetches the cookie directives
+// once from the Backend API (GET /v1/clients/handshake_payload, secret
+// key), applies them and redirects, as @clerk/backend does.
+func TestHandshakeNonce(t *testing.T) {
+	t.Parallel()
+	f := pinned(t)
+	fresh := f.token(t, nil)
+	directives := []string{
+		"__session=" + fresh + "; Path=/; SameSite=Lax",
+		"__client_uat=" + strconv.FormatInt(t0.Unix()-10, 10) + "; Path=/; SameSite=Lax",
+		"__clerk_db_jwt=dvb_2; Path=/; SameSite=Lax",
+	}
+	var mu sync.Mutex
+	var asked []string
+	bapi := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.URL.Path != "/v1/clients/handshake_payload" || r.Header.Get("Authorization") != "Bearer "+secret || r.URL.Query().Get("nonce") != "n-good" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"errors":[{"code":"resource_not_found","message":"not found"}]}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"directives": directives})
+	}))
+	t.Cleanup(bapi.Close)
+	cfg := baseConfig(f.clock)
+	cfg.JWTKey, cfg.SecretKey, cfg.APIURL = f.key.PEM(), secret, bapi.URL+"/v1"
+	a, err := auth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.a = a
+	e := f.app()
+
+	t.Run("QueryParameter", func(t *testing.T) {
+		rec := do(e, page(http.MethodGet, "/orgs?tab=1&__clerk_handshake_nonce=n-good&__clerk_db_jwt=dvb_2"))
+		if rec.Code != http.StatusTemporaryRedirect || rec.Header().Get("Location") != "/orgs?tab=1" {
+			t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+		if got := rec.Header().Values("Set-Cookie"); !slices.Equal(got, directives) {
+			t.Fatalf("Set-Cookie\n got %q\nwant %q", got, directives)
+		}
+		next := page(http.MethodGet, "/orgs?tab=1")
+		for _, d := range directives {
+			name, val, _ := strings.Cut(strings.Split(d, ";")[0], "=")
+			next.AddCookie(&http.Cookie{Name: name, Value: val})
+		}
+		if rec := do(e, next); rec.Code != 200 || bodyOf(t, rec)["user"] != "user_1" {
+			t.Fatalf("after handshake: %d %s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("CookieIsAppliedAndCleared", func(t *testing.T) {
+		rec := do(e, withCookies(page(http.MethodGet, "/orgs"), "__clerk_handshake_nonce", "n-good"))
+		got := rec.Header().Values("Set-Cookie")
+		if rec.Code != 307 || len(got) != 4 || !strings.HasPrefix(got[0], "__clerk_handshake_nonce=;") || !slices.Equal(got[1:], directives) {
+			t.Fatalf("status %d Set-Cookie %q", rec.Code, got)
+		}
+	})
+	t.Run("RefusedNonceSignsOut", func(t *testing.T) {
+		rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake_nonce=n-bad"))
+		if len(rec.Header().Values("Set-Cookie")) != 0 || rec.Code != 303 || !strings.HasPrefix(rec.Header().Get("Location"), "/sign-in?") {
+			t.Fatalf("status %d Location %q Set-Cookie %q", rec.Code, rec.Header().Get("Location"), rec.Header().Values("Set-Cookie"))
+		}
+	})
+	t.Run("IgnoredOnAPIRequests", func(t *testing.T) {
+		mu.Lock()
+		before := len(asked)
+		mu.Unlock()
+		rec := do(e, api(http.MethodGet, "/api/me?__clerk_handshake_nonce=n-good"))
+		mu.Lock()
+		after := len(asked)
+		mu.Unlock()
+		if rec.Code != 401 || after != before {
+			t.Fatalf("status %d, Backend API calls %d → %d", rec.Code, before, after)
+		}
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "GET /v1/clients/handshake_payload?nonce=n-good Bearer " + secret; len(asked) == 0 || asked[0] != want {
+		t.Fatalf("Backend API calls %q, want first %q", asked, want)
+	}
+}
+
+// TestHandshakeNonceNeedsBackendAPI: without a secret key (networkless
+// verification only) a nonce cannot be resolved; the request is signed out
+// and nothing is called.
+func TestHandshakeNonceNeedsBackendAPI(t *testing.T) {
+	t.Parallel()
+	e := pinned(t).app()
+	rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake_nonce=n-good"))
+	if rec.Code != 303 || len(rec.Header().Values("Set-Cookie")) != 0 {
+		t.Fatalf("status %d Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+	}
+}
+
+// TestHandshakeForwardsSuffixedDevBrowser: clerk-js reads the suffixed
+// __clerk_db_jwt first, and so does the handshake redirect.
+func TestHandshakeForwardsSuffixedDevBrowser(t *testing.T) {
+	t.Parallel()
+	e := pinned(t).app()
+	uat := strconv.FormatInt(t0.Unix()-10, 10)
+	rec := do(e, withCookies(page(http.MethodGet, "/orgs"), "__client_uat", uat, "__clerk_db_jwt", "dvb_plain", "__clerk_db_jwt_"+suffix, "dvb_suffixed"))
+	if rec.Code != 307 || !strings.HasSuffix(rec.Header().Get("Location"), "&__clerk_db_jwt=dvb_suffixed") {
+		t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+	}
 }

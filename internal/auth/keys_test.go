@@ -16,6 +16,7 @@ import (
 // TestJWKSRandomKids is J-04: 1,000 tokens with random kids, sequential and
 // concurrent, cost one JWKS fetch per interval, not one per token.
 func TestJWKSRandomKids(t *testing.T) {
+	t.Parallel()
 	f := withJWKS(t)
 	ctx := context.Background()
 	// An attacker has no signing key, so only the header matters: reuse one
@@ -62,6 +63,7 @@ func TestJWKSRandomKids(t *testing.T) {
 // TestJWKSKeySource covers J-05 and J-16 and the Backend API's
 // authentication.
 func TestJWKSKeySource(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("J-05/RejectsMissingKidOnJWKSPath", func(t *testing.T) {
 		f := withJWKS(t)
@@ -122,6 +124,7 @@ func TestJWKSKeySource(t *testing.T) {
 // TestPEMFormats: CLERK_JWT_KEY with or without the BEGIN/END lines, on one
 // line, or with escaped newlines; anything else fails at start-up.
 func TestPEMFormats(t *testing.T) {
+	t.Parallel()
 	key, _ := issuers(t)
 	full := key.PEM()
 	body := strings.Join(strings.Split(strings.TrimSpace(full), "\n")[1:strings.Count(strings.TrimSpace(full), "\n")], "")
@@ -155,6 +158,7 @@ func TestPEMFormats(t *testing.T) {
 }
 
 func TestCookieSuffix(t *testing.T) {
+	t.Parallel()
 	if got := auth.CookieSuffix(pk); got != suffix {
 		t.Fatalf("CookieSuffix(%q) = %q, want %q (clerk.md §2.1)", pk, got, suffix)
 	}
@@ -164,6 +168,7 @@ func TestCookieSuffix(t *testing.T) {
 }
 
 func TestFrontendAPIFromPublishableKey(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"pk_test_Y2xlcmsubG9jYWxob3N0JA":         "https://clerk.localhost",
 		"pk_test_ZXhhbXBsZS5hY2NvdW50cy5kZXYk":   "https://example.accounts.dev",
@@ -190,6 +195,7 @@ func TestFrontendAPIFromPublishableKey(t *testing.T) {
 }
 
 func TestConfigFrom(t *testing.T) {
+	t.Parallel()
 	getenv := func(env map[string]string) config.Getenv {
 		return func(k string) string { return env[k] }
 	}

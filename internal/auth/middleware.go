@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type Authenticator struct {
 	// secret key); nil when no machine secret key is configured.
 	m2m  *m2m_token.Client
 	self selfMachine
+	// http calls the Backend API for handshake nonces.
+	http *http.Client
 
 	// cacheHits and cacheMisses count verified-claims cache lookups, for
 	// the metrics endpoint.
@@ -75,6 +78,7 @@ func New(cfg Config) (*Authenticator, error) {
 		sessions: newTTLCache[*Auth](cacheSize),
 		machines: newTTLCache[*Machine](cacheSize),
 		revoked:  cfg.Revocations,
+		http:     httpClient(cfg),
 	}
 	for _, p := range cfg.AuthorizedParties {
 		a.parties[strings.TrimRight(p, "/")] = struct{}{}
@@ -140,15 +144,15 @@ func (a *Authenticator) authenticate(c echo.Context) (au *Auth, handled bool, er
 
 	ck := readCookies(r.Header, a.suffix)
 	if web.IsDocument(c) {
-		if tok, fromCookie := handshakeToken(c, ck); tok != "" {
-			if au, handled, err := a.finishHandshake(c, tok, fromCookie); handled {
+		if ret, ok := handshakeReturned(c, ck); ok {
+			if au, handled, err := a.finishHandshake(c, ret); handled {
 				return au, handled, err
 			}
 			// An invalid handshake payload is dropped and the request goes
 			// on with its cookies, as @clerk/backend's authenticateRequest
 			// does: a signed-in browser sent to a URL with a stale or
 			// foreign __clerk_handshake must not bounce to sign-in and back.
-			ck = a.dropHandshake(c, ck, fromCookie)
+			ck = a.dropHandshake(c, ck, ret)
 			r = c.Request()
 		}
 	}

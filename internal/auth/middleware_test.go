@@ -42,6 +42,7 @@ func withCookies(r *http.Request, kv ...string) *http.Request {
 // TestBearerTransport is A-05 (and A-03 for header vs cookie): which
 // Authorization headers authenticate /api/me.
 func TestBearerTransport(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	e := f.app()
 	valid := f.token(t, nil)
@@ -105,6 +106,7 @@ func handshakeURL(current, reason string) string {
 // TestCookieDecisionTree follows clerk.md §2.3 for a document GET of a
 // protected page.
 func TestCookieDecisionTree(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	e := f.app()
 	now := t0.Unix()
@@ -171,6 +173,7 @@ func TestCookieDecisionTree(t *testing.T) {
 // TestStaleNonDocumentRequests: requests that cannot follow a handshake are
 // signed out, and HTMX and API callers are told to refresh.
 func TestStaleNonDocumentRequests(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	e := f.app()
 	expired := f.token(t, func(c map[string]any) { c["iat"], c["exp"] = t0.Unix()-120, t0.Unix()-60 })

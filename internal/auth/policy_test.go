@@ -13,6 +13,7 @@ import (
 // TestRouteInventory is A-02: every route and method not on the public list
 // refuses an anonymous request.
 func TestRouteInventory(t *testing.T) {
+	t.Parallel()
 	e := pinned(t).app()
 	authtest.AnonymousDenied(t, e, func(method, path string) bool {
 		return slices.Contains(public, auth.Route{Method: method, Path: path})
@@ -22,6 +23,7 @@ func TestRouteInventory(t *testing.T) {
 // TestPublicRoutesStayPublic: the public list really is reachable without a
 // session, including with odd encodings that still match its templates.
 func TestPublicRoutesStayPublic(t *testing.T) {
+	t.Parallel()
 	e := pinned(t).app()
 	for _, target := range []string{"/", "/sign-in", "/sign-in/factor-one", "/sign-up/verify", "/healthz", "/readyz", "/static/app.css"} {
 		if rec := do(e, page(http.MethodGet, target)); rec.Code != 200 {
@@ -43,6 +45,7 @@ func TestPublicRoutesStayPublic(t *testing.T) {
 
 // TestGuardsPerStatus is the contract's per-role table for pages and API.
 func TestGuardsPerStatus(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	e := f.app()
 	ids := map[string]org{
@@ -113,6 +116,7 @@ func TestGuardsPerStatus(t *testing.T) {
 }
 
 func TestSignInURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/dashboard":         "/sign-in?redirect_url=/dashboard",
 		"/dashboard?tab=1&x": "/sign-in?redirect_url=/dashboard%3Ftab%3D1%26x",
@@ -129,6 +133,7 @@ func TestSignInURL(t *testing.T) {
 // TestSpoofedHeadersChangeNothing is A-01: headers a client can set never
 // change identity or route classification.
 func TestSpoofedHeadersChangeNothing(t *testing.T) {
+	t.Parallel()
 	e := pinned(t).app()
 	spoof := map[string]string{
 		"X-Middleware-Subrequest": "middleware:middleware:middleware:middleware:middleware",

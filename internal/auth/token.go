@@ -102,11 +102,12 @@ func parseHeader(token string) (header, error) {
 // cookies holds the Clerk cookies of one request, read in a single pass over
 // the Cookie header without allocating.
 type cookies struct {
-	session, sessionSuffixed string
-	uat, uatSuffixed         string
-	hasUAT, hasUATSuffixed   bool
-	handshake, devBrowser    string
-	redirectCount            string
+	session, sessionSuffixed       string
+	uat, uatSuffixed               string
+	hasUAT, hasUATSuffixed         bool
+	handshake, handshakeNonce      string
+	devBrowser, devBrowserSuffixed string
+	redirectCount                  string
 }
 
 // readCookies scans the Cookie headers for Clerk's cookies. suffix is the
@@ -127,6 +128,8 @@ func readCookies(h http.Header, suffix string) cookies {
 				c.uat, c.hasUAT = first(c.uat, val), true
 			case name == paramHandshake:
 				c.handshake = first(c.handshake, val)
+			case name == paramHandshakeNonce:
+				c.handshakeNonce = first(c.handshakeNonce, val)
 			case name == cookieDevBrowser:
 				c.devBrowser = first(c.devBrowser, val)
 			case name == cookieRedirectCount:
@@ -135,6 +138,8 @@ func readCookies(h http.Header, suffix string) cookies {
 				c.sessionSuffixed = first(c.sessionSuffixed, val)
 			case suffix != "" && len(name) == len(cookieClientUAT)+1+len(suffix) && strings.HasPrefix(name, cookieClientUAT+"_") && strings.HasSuffix(name, suffix):
 				c.uatSuffixed, c.hasUATSuffixed = first(c.uatSuffixed, val), true
+			case suffix != "" && len(name) == len(cookieDevBrowser)+1+len(suffix) && strings.HasPrefix(name, cookieDevBrowser+"_") && strings.HasSuffix(name, suffix):
+				c.devBrowserSuffixed = first(c.devBrowserSuffixed, val)
 			}
 		}
 	}
@@ -149,6 +154,10 @@ func first(have, v string) string {
 	}
 	return v
 }
+
+// devBrowserToken is the development browser, suffixed cookie first, as
+// clerk-js reads it.
+func (c cookies) devBrowserToken() string { return first(c.devBrowserSuffixed, c.devBrowser) }
 
 // sessionToken applies the contract's order: the suffixed cookie, then the
 // plain one. The client_uat read is the one of the same family, falling back

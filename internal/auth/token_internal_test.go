@@ -44,6 +44,7 @@ func check(t *testing.T, tok string) {
 }
 
 func TestWellFormed(t *testing.T) {
+	t.Parallel()
 	for tok, want := range map[string]bool{
 		"a.b.c": true, "A-_.b9.c": true, "a.b": false, "a.b.c.d": false, ".b.c": false, "a..c": false, "a.b.": false,
 		"a.b.c=": false, "a.b.c ": false, "a+b.c.d": false, strings.Repeat("a", maxTokenLen-3) + ".b.c": false,
@@ -56,6 +57,7 @@ func TestWellFormed(t *testing.T) {
 }
 
 func TestCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	c := newTTLCache[int](100)
 	now := time.Unix(1_800_000_000, 0)
 	for i := range 1000 {

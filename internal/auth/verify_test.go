@@ -15,6 +15,7 @@ func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 // TestVerifyJWTChecklist runs security-checklist §3 (J-01…J-17) against a
 // pinned key. The J-04, J-05 and J-16 key-source cases are in keys_test.go.
 func TestVerifyJWTChecklist(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	now := f.clock.Now().Unix()
 	signWith := func(header map[string]any, edit func(map[string]any)) string {
@@ -106,6 +107,7 @@ func TestVerifyJWTChecklist(t *testing.T) {
 }
 
 func TestVerifyReadsIdentity(t *testing.T) {
+	t.Parallel()
 	f := pinned(t)
 	tok := f.token(t, func(c map[string]any) {
 		c["act"] = map[string]any{"sub": "user_admin", "iss": "https://dashboard.clerk.com"}
@@ -132,6 +134,7 @@ func TestVerifyReadsIdentity(t *testing.T) {
 // TestVerifyCachesUntilExpiry shows that a repeat token is served from the
 // cache (even with its key gone) and that the cache ends at exp + leeway.
 func TestVerifyCachesUntilExpiry(t *testing.T) {
+	t.Parallel()
 	f := withJWKS(t)
 	tok := f.token(t, nil)
 	ctx := context.Background()

@@ -1,11 +1,18 @@
-// Package browsertest drives Debian's Chromium from Go tests (chromedp): a
-// fresh headless profile per test, the flags this network-less machine
-// needs, a record of console errors and CSP violations, and a screenshot
-// saved when a test fails.
+// Package browsertest drives Debian's Chromium from Go tests (chromedp): one
+// headless Chromium per test binary, started on first use, with a fresh
+// browser context (its own cookies and storage) and tab per test; the flags
+// this network-less machine needs; a record of console errors and CSP
+// violations; and a screenshot saved when a test fails.
+//
+// Browser tests never skip silently: without Chromium every one of them fails
+// with the same line. With -short they skip, which is the documented inner
+// loop (CI runs without -short and fails on any skip).
 package browsertest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +28,10 @@ import (
 // to the repository root.
 const ArtifactsDir = "e2e-artifacts"
 
-// Browser is one headless Chromium tab.
+// Viewport is the window size every test starts with.
+var Viewport = struct{ Width, Height int64 }{1280, 900}
+
+// Browser is one headless Chromium tab in a browser context of its own.
 type Browser struct {
 	// Ctx runs chromedp actions in the tab.
 	Ctx context.Context
@@ -30,34 +40,49 @@ type Browser struct {
 	problems []string
 }
 
-// execPath finds Chromium. Browser tests need it: a machine without it fails
-// the test rather than skipping, so CI cannot pass without running them.
-func execPath(t testing.TB) string {
+// execPath finds Chromium.
+func execPath() (string, error) {
 	for _, name := range []string{os.Getenv("CHROMIUM_PATH"), "chromium", "chromium-browser", "google-chrome"} {
 		if name == "" {
 			continue
 		}
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatal("browsertest: Chromium not found; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH")
-	return ""
+	return "", errors.New("chromium not found; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH")
 }
 
-// New starts Chromium for t and closes it when t ends. The whole test is
-// bounded by timeout.
-func New(t testing.TB, timeout time.Duration) *Browser {
-	t.Helper()
+// shared is the test binary's one Chromium. Starting it costs about a second
+// of CPU; tests open browser contexts in it instead, which are as isolated
+// as separate profiles (cookies, storage, cache) and cost milliseconds.
+var shared struct {
+	once    sync.Once
+	ctx     context.Context // the browser, for chromedp.NewContext
+	cancel  context.CancelFunc
+	dataDir string
+	err     error
+}
+
+func startShared() {
+	path, err := execPath()
+	if err != nil {
+		shared.err = err
+		return
+	}
+	if shared.dataDir, err = os.MkdirTemp("", "browsertest-"); err != nil {
+		shared.err = err
+		return
+	}
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(execPath(t)),
+		chromedp.ExecPath(path),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(shared.dataDir),
+		chromedp.WindowSize(int(Viewport.Width), int(Viewport.Height)),
 		// Without these Chromium keeps trying to reach Google's services,
 		// which this machine cannot do.
 		chromedp.Flag("disable-background-networking", true),
@@ -66,16 +91,54 @@ func New(t testing.TB, timeout time.Duration) *Browser {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-default-apps", true),
 		chromedp.Flag("disable-extensions", true),
+		// Tabs of parallel tests are all in the background; they must keep
+		// running their timers and animation frames at full speed.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	if err := chromedp.Do(ctx); err != nil {
+		cancelBrowser()
+		cancelAlloc()
+		shared.err = fmt.Errorf("start Chromium: %w", err)
+		return
+	}
+	shared.ctx = ctx
+	shared.cancel = func() { cancelBrowser(); cancelAlloc() }
+}
+
+// Close closes the shared Chromium and removes its profile; call it from
+// TestMain after m.Run. Without it Chromium still dies with the test
+// process, but its temporary profile is left behind.
+func Close() {
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	if shared.dataDir != "" {
+		_ = os.RemoveAll(shared.dataDir)
+	}
+}
+
+// New opens a tab for t in a fresh browser context of the shared Chromium
+// and closes both when t ends. The whole test is bounded by timeout.
+func New(t testing.TB, timeout time.Duration) *Browser {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short")
+	}
+	shared.once.Do(startShared)
+	if shared.err != nil {
+		t.Fatalf("browsertest: %v", shared.err)
+	}
+	ctx, cancelTab := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	b := &Browser{Ctx: ctx}
-	if err := chromedp.Do(ctx); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(Viewport.Width, Viewport.Height)); err != nil {
 		cancelTimeout()
 		cancelTab()
-		cancelAlloc()
-		t.Fatalf("browsertest: start Chromium: %v", err)
+		t.Fatalf("browsertest: open a tab: %v", err)
 	}
 	// Collect errors, uncaught exceptions and browser-log errors (CSP
 	// violations are reported there) for the test to assert on.
@@ -95,7 +158,6 @@ func New(t testing.TB, timeout time.Duration) *Browser {
 		}
 		cancelTimeout()
 		cancelTab()
-		cancelAlloc()
 	})
 	return b
 }

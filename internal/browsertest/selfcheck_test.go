@@ -15,6 +15,7 @@ import (
 // TestProblemsCatchCSPViolations proves the harness can fail: a page whose
 // inline script breaks its CSP must show up in Problems.
 func TestProblemsCatchCSPViolations(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "script-src 'nonce-abc'")
 		w.Header().Set("Content-Type", "text/html")

@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/saasstarter/saas/internal/browsertest"
 )
 
 // shimPage is an app page as the layout will render it: a nonce-based,
@@ -38,10 +41,8 @@ window.addEventListener('load', async () => {
 // TestShimInChromium runs the shim in a real browser under the app's CSP:
 // load, the account picker, the reload, cookies and the org switcher.
 func TestShimInChromium(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil || testing.Short() {
-		t.Skip("chromium not installed (apt-get install chromium) or -short")
-	}
+	t.Parallel()
+	b := browsertest.New(t, 90*time.Second)
 	var emu atomic.Pointer[Emulator] // set after the listener exists, read by its handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e := emu.Load()
@@ -60,16 +61,18 @@ func TestShimInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	emu.Store(e)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+t.TempDir(),
-		"--virtual-time-budget=10000", "--dump-dom", srv.URL+"/").Output()
+	// The picker signs in and reloads the page; the switcher is mounted
+	// only on the signed-in load.
+	b.Run(t, "sign in through the picker", chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="clerk-org-select"]`)))
+	out, err := chromedp.Run(b.Ctx, chromedp.Poll[string](`document.getElementById('out').textContent`))
 	if err != nil {
-		t.Fatalf("chromium: %v", err)
+		t.Fatal(err)
 	}
-	dom := string(out)
-	if !strings.Contains(dom, "signed-in dave@example.test org=acme cookie=true") || !strings.Contains(dom, `data-testid="clerk-org-select"`) {
-		t.Fatalf("page after sign-in:\n%s", dom)
+	if out != "signed-in dave@example.test org=acme cookie=true" {
+		t.Fatalf("page after sign-in says %q (problems: %v)", out, b.Problems())
+	}
+	if p := b.Problems(); len(p) > 0 {
+		t.Fatalf("console errors or CSP violations: %v", p)
 	}
 }

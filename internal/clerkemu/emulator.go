@@ -2,18 +2,31 @@
 // development and tests. It runs inside the app's process, mounted under
 // /__clerk on the app's own origin, and serves:
 //
-//   - a Backend API subset under /__clerk/v1 (users, organizations,
-//     memberships, invitations, sessions, machines, M2M tokens, JWKS) with
-//     Clerk's JSON shapes, so clerk-sdk-go works against it unchanged;
+//   - a Backend API under /__clerk/v1 (users, organizations, memberships,
+//     invitations, sessions, clients, sign-in and testing tokens, machines,
+//     M2M tokens, JWKS) with Clerk's JSON shapes and error envelope, so
+//     clerk-sdk-go and @clerk/backend work against it unchanged; whatever it
+//     does not support (endpoint, filter, field) is refused by name;
 //   - a Frontend API subset and a small browser shim that stands in for
 //     ClerkJS (sign-in, sign-up, token refresh, organization switching,
-//     sign-out) plus Clerk's handshake endpoint;
+//     sign-out), the development browser (__clerk_db_jwt) and Clerk's
+//     handshake in both its token and nonce formats;
 //   - Svix-signed webhooks for every change, delivered from a persistent
 //     outbox to the app's real webhook route.
 //
+// The app runs against it as a Clerk app with the proxy URL
+// BASE_URL/__clerk (Clerk's "proxy the Frontend API through your domain"
+// setup): session tokens carry that URL as iss, and the publishable key is
+// one Clerk's own parsers accept.
+//
 // Its state lives in the schema "clerkemu" of the app's database, so users,
 // keys and the webhook secret survive restarts. It refuses to run in
-// production and answers loopback peers only.
+// production or on a BASE_URL that is not loopback, and it answers only
+// direct requests from this machine for BASE_URL's host.
+//
+// It stands in for Clerk on every identity seam of internal/identity at once
+// (session tokens and handshake, webhooks, Backend API, browser script), so
+// the app's Clerk implementations are exercised unchanged.
 package clerkemu
 
 import (
@@ -31,6 +44,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // MountPath is the path prefix the emulator owns on the app's origin. The app
@@ -74,6 +88,13 @@ type Config struct {
 	Seed bool
 	// HTTPClient delivers webhooks; default a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// PasswordCost is the bcrypt cost of stored passwords; default
+	// bcrypt.DefaultCost. Tests lower it: hashing dominates their set-up
+	// under the race detector, and it is not what they test.
+	PasswordCost int
+	// RetrySchedule is the wait before each retry of a failed delivery; the
+	// last step repeats. Default DefaultRetrySchedule.
+	RetrySchedule []time.Duration
 }
 
 // Emulator is a running Clerk stand-in. Create it with New.
@@ -88,13 +109,22 @@ type Emulator struct {
 	whsecret string
 	template map[string]any
 	handler  http.Handler
+	bapi     *http.ServeMux // Backend API routes (secret key)
+	fapi     *http.ServeMux // Frontend API routes (browser)
 	wake     chan struct{}
-	chaos    *chaos
-	now      func() time.Time
+	// delivered fires after each pass of the delivery loop.
+	delivered *signal
+	chaos     *chaos
+	now       func() time.Time
 }
 
 // ErrProduction is returned by New when Env is production.
 var ErrProduction = errors.New("clerkemu: the Clerk emulator refuses to run in production; set CLERK_SECRET_KEY to use Clerk")
+
+// ErrNotLoopback is returned by New when BASE_URL is not a loopback origin:
+// anyone who can reach the emulator can sign in as any user, so it must
+// never be served on an address other machines (or a proxy) can reach.
+var ErrNotLoopback = errors.New("clerkemu: the Clerk emulator only runs on a loopback BASE_URL")
 
 // New opens (or creates) the emulator state in cfg.Pool and returns an
 // emulator ready to serve. It does not deliver webhooks until Run is called.
@@ -104,6 +134,10 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	}
 	if cfg.BaseURL == nil || cfg.BaseURL.Host == "" || (cfg.BaseURL.Scheme != "http" && cfg.BaseURL.Scheme != "https") {
 		return nil, errors.New("clerkemu: BaseURL must be an http(s) origin")
+	}
+	if !isLoopbackHost(cfg.BaseURL.Host) {
+		return nil, fmt.Errorf("%w: BASE_URL %s is not localhost, 127.0.0.0/8 or ::1 (set CLERK_SECRET_KEY to use Clerk)",
+			ErrNotLoopback, cfg.BaseURL.Redacted())
 	}
 	if cfg.Pool == nil {
 		return nil, errors.New("clerkemu: Pool is required")
@@ -130,20 +164,27 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if len(cfg.RetrySchedule) == 0 {
+		cfg.RetrySchedule = DefaultRetrySchedule
+	}
 	tmpl, err := parseTemplate(cfg.SessionTemplate)
 	if err != nil {
 		return nil, err
 	}
 	e := &Emulator{
-		cfg:      cfg,
-		pool:     cfg.Pool,
-		log:      cfg.Logger.With("component", "clerkemu"),
-		origin:   origin,
-		issuer:   origin + MountPath,
-		template: tmpl,
-		wake:     make(chan struct{}, 1),
-		chaos:    newChaos(cfg.Chaos),
-		now:      time.Now,
+		cfg:       cfg,
+		pool:      cfg.Pool,
+		log:       cfg.Logger.With("component", "clerkemu"),
+		origin:    origin,
+		issuer:    origin + MountPath,
+		template:  tmpl,
+		wake:      make(chan struct{}, 1),
+		delivered: newSignal(),
+		chaos:     newChaos(cfg.Chaos),
+		now:       time.Now,
 	}
 	if err := e.migrate(ctx); err != nil {
 		return nil, err
@@ -160,11 +201,19 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	return e, nil
 }
 
-// Handler serves every path under MountPath. It answers loopback peers only.
+// Handler serves every path under MountPath. It answers direct loopback
+// requests for BASE_URL's host only.
 func (e *Emulator) Handler() http.Handler { return e.handler }
 
-// Issuer is the exact iss of the emulator's tokens and its Frontend API URL.
+// Issuer is the exact iss of the emulator's tokens. It is the proxy URL,
+// BASE_URL + MountPath: Clerk issues session tokens whose iss is the proxy
+// URL when the Frontend API is proxied, and clerk-sdk-go's jwt.Verify takes
+// it as VerifyParams.ProxyURL.
 func (e *Emulator) Issuer() string { return e.issuer }
+
+// ProxyURL is the Frontend API URL the app and Clerk's SDKs use: pass it as
+// proxyUrl to @clerk/backend and ClerkJS, and as ProxyURL to clerk-sdk-go.
+func (e *Emulator) ProxyURL() string { return e.issuer }
 
 // BackendURL is the Backend API base for clerk-sdk-go (it includes /v1).
 func (e *Emulator) BackendURL() string { return e.issuer + "/v1" }
@@ -178,10 +227,17 @@ func (e *Emulator) ScriptURL() string { return e.issuer + shimPath }
 // SecretKey is the Backend API secret key.
 func (e *Emulator) SecretKey() string { return e.cfg.SecretKey }
 
-// PublishableKey is pk_test_ + base64("<host>/__clerk$"), Clerk's encoding of
-// the Frontend API host. The app derives its cookie suffix from it.
+// PublishableKey is pk_test_ + base64("clerk.<BASE_URL host>$"): the key of
+// a development instance whose Frontend API host is clerk.<host>, which is
+// what Clerk's own parsePublishableKey and isPublishableKey accept (the
+// decoded host must contain a dot, so "localhost:8080" alone is refused).
+// The Frontend API itself is reached through the proxy URL, as in Clerk's
+// proxy setup; the host in the key only names the instance. It keeps the
+// port, so two apps on different localhost ports get different cookie
+// suffixes (cookies are not separated by port). The app derives its cookie
+// suffix from it.
 func (e *Emulator) PublishableKey() string {
-	return "pk_test_" + base64.RawStdEncoding.EncodeToString([]byte(e.cfg.BaseURL.Host+MountPath+"$"))
+	return "pk_test_" + base64.RawStdEncoding.EncodeToString([]byte("clerk."+strings.ToLower(e.cfg.BaseURL.Host)+"$"))
 }
 
 // WebhookSecret is the whsec_ secret that signs every delivery. It is
@@ -200,7 +256,8 @@ func (e *Emulator) PublicKeyPEM() string { return publicKeyPEM(&e.key.PublicKey)
 func (e *Emulator) Reset(ctx context.Context) error {
 	_, err := e.pool.Exec(ctx, `TRUNCATE clerkemu.m2m_tokens, clerkemu.machines, clerkemu.sessions,
 		clerkemu.clients, clerkemu.invitations, clerkemu.memberships, clerkemu.organizations,
-		clerkemu.users, clerkemu.outbox;
+		clerkemu.users, clerkemu.outbox, clerkemu.instance_invitations, clerkemu.sign_in_tokens,
+		clerkemu.handshake_nonces;
 		UPDATE clerkemu.instance SET seeded = false`)
 	if err != nil {
 		return fmt.Errorf("clerkemu: reset: %w", err)
@@ -215,8 +272,8 @@ func (e *Emulator) Reset(ctx context.Context) error {
 // start-up output.
 func (e *Emulator) Banner(w io.Writer) {
 	fmt.Fprintf(w, "Clerk emulator (development only, loopback only)\n")
-	fmt.Fprintf(w, "  Frontend API  %s\n  Backend API   %s  (secret key %s)\n  Webhooks to   %s\n",
-		e.issuer, e.BackendURL(), e.cfg.SecretKey, e.cfg.WebhookURL)
+	fmt.Fprintf(w, "  Frontend API  %s  (proxy URL; publishable key %s)\n  Backend API   %s  (secret key %s)\n  Webhooks to   %s\n",
+		e.issuer, e.PublishableKey(), e.BackendURL(), e.cfg.SecretKey, e.cfg.WebhookURL)
 	if !e.cfg.Seed {
 		return
 	}

@@ -19,6 +19,9 @@ import (
 // shim at the same path so the app's layout differs only in the host.
 const shimPath = "/npm/@clerk/clerk-js@5/dist/clerk.browser.js"
 
+// errSignedOut answers a Frontend API call that needs a signed-in browser.
+var errSignedOut = &clientError{status: http.StatusUnauthorized, code: "signed_out", msg: "You are signed out."}
+
 // clientCookie identifies the browser's client. It plays the part of
 // Clerk's __client cookie: HttpOnly and scoped to the Frontend API path, so
 // neither page scripts nor the app's own routes ever see it.
@@ -28,7 +31,7 @@ func (e *Emulator) frontendRoutes(mux *http.ServeMux) {
 	p := MountPath
 	mux.HandleFunc("GET "+p+shimPath, e.handleShim)
 	mux.HandleFunc("GET "+p+"/v1/environment", e.handleEnvironment)
-	mux.HandleFunc("GET "+p+"/v1/client", e.handleGetClient)
+	mux.HandleFunc("GET "+p+"/v1/client", e.handleFrontendClient)
 	mux.HandleFunc("GET "+p+"/v1/client/handshake", e.handleHandshake)
 	post := func(path string, h http.HandlerFunc) { mux.Handle("POST "+p+path, e.sameOrigin(h)) }
 	post("/v1/client/sign_ins", e.handleSignIn)
@@ -36,8 +39,10 @@ func (e *Emulator) frontendRoutes(mux *http.ServeMux) {
 	post("/v1/client/sessions/{sid}/tokens", e.handleClientToken)
 	post("/v1/client/sessions/{sid}/touch", e.handleTouch)
 	post("/v1/client/sessions/{sid}/remove", e.handleRemove)
-	// Clerk's FAPI uses POST /v1/organizations, which here is the Backend API.
-	post("/v1/me/organizations", e.handleClientCreateOrg)
+	// The same path is the Backend API's when the request carries the
+	// secret key (see routes).
+	post("/v1/organizations", e.handleClientCreateOrg)
+	post("/v1/dev_browser", e.handleDevBrowser)
 	mux.HandleFunc("GET "+p+"/accept-invitation", e.handleInvitationPage)
 	post("/accept-invitation", e.handleAcceptInvitation)
 }
@@ -70,17 +75,26 @@ type clientRow struct {
 	UpdatedAt     int64   `db:"updated_at"`
 }
 
-// currentClient returns the browser's client, or nil when it has none.
+// currentClient returns the browser's client, or nil when it has none. A
+// browser is known by the emulator's client cookie (Clerk's __client) or,
+// as on Clerk's development instances, by its development browser token in
+// the __clerk_db_jwt query parameter. The cookie wins when both name a
+// client: it is the browser's own, while a query parameter can be put in a
+// link by anyone.
 func (e *Emulator) currentClient(ctx context.Context, q querier, r *http.Request) (*clientRow, error) {
-	c, err := r.Cookie(clientCookie)
-	if err != nil || c.Value == "" {
-		return nil, nil
+	if c, err := r.Cookie(clientCookie); err == nil && c.Value != "" {
+		cl, err := one[clientRow](ctx, q, "SELECT id, active_session, updated_at FROM clerkemu.clients WHERE token_hash = $1", hashToken(c.Value))
+		if !errors.Is(err, errNotFound) {
+			return cl, err
+		}
 	}
-	cl, err := one[clientRow](ctx, q, "SELECT id, active_session, updated_at FROM clerkemu.clients WHERE token_hash = $1", hashToken(c.Value))
-	if errors.Is(err, errNotFound) {
-		return nil, nil
+	if db := r.URL.Query().Get(devBrowserParam); db != "" {
+		cl, err := one[clientRow](ctx, q, "SELECT id, active_session, updated_at FROM clerkemu.clients WHERE dev_browser_hash = $1", hashToken(db))
+		if !errors.Is(err, errNotFound) {
+			return cl, err
+		}
 	}
-	return cl, err
+	return nil, nil
 }
 
 // ensureClient returns the browser's client, creating it (and its cookie)
@@ -115,11 +129,11 @@ func (e *Emulator) clientSession(ctx context.Context, q querier, r *http.Request
 		return nil, nil, err
 	}
 	if cl == nil {
-		return nil, nil, &clientError{http.StatusUnauthorized, "signed_out", "You are signed out."}
+		return nil, nil, errSignedOut
 	}
 	s, err := getSession(ctx, q, r.PathValue("sid"))
 	if err != nil || s.ClientID != cl.ID || s.Status != "active" {
-		return nil, nil, &clientError{http.StatusNotFound, "session_not_found", "This session has ended. Please sign in again."}
+		return nil, nil, &clientError{status: http.StatusNotFound, code: "session_not_found", msg: "This session has ended. Please sign in again."}
 	}
 	return cl, s, nil
 }

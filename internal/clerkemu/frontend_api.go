@@ -82,7 +82,7 @@ func (e *Emulator) clientJSON(ctx context.Context, q querier, cl *clientRow) (*c
 		return nil, err
 	}
 	uf := userFAPI{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, EmailAddress: u.Email,
-		ImageURL: *imageURL(u.ID), PublicMetadata: decodeObject(u.PublicMD), Memberships: []membershipFAPI{}}
+		ImageURL: e.imageURL(u.ID), PublicMetadata: decodeObject(u.PublicMD), Memberships: []membershipFAPI{}}
 	mems, err := userMemberships(ctx, q, u.ID)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func (e *Emulator) clientJSON(ctx context.Context, q querier, cl *clientRow) (*c
 		}
 		uf.Memberships = append(uf.Memberships, membershipFAPI{ID: m.ID, Role: m.Role, RoleName: roleName(m.Role),
 			Permissions: membershipPermissions(m.Role, orgFeatures(o)),
-			Organization: orgFAPI{ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: *imageURL(o.ID),
+			Organization: orgFAPI{ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID),
 				MembersCount: o.MembersCount, PublicMetadata: decodeObject(o.PublicMD)}})
 	}
 	jwt, err := e.mintSessionToken(ctx, q, tokenRequest{session: s})
@@ -135,7 +135,7 @@ func (e *Emulator) handleEnvironment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, env)
 }
 
-func (e *Emulator) handleGetClient(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) handleFrontendClient(w http.ResponseWriter, r *http.Request) {
 	cl, err := e.currentClient(r.Context(), e.pool, r)
 	if err != nil {
 		e.fail(w, r, err)
@@ -166,6 +166,9 @@ func (e *Emulator) signInClient(ctx context.Context, tx pgx.Tx, cl *clientRow, u
 	return s, e.touchClient(ctx, tx, cl.ID)
 }
 
+// handleSignIn completes a sign-in in one step: identifier and password,
+// or a sign-in token (strategy=ticket, Clerk's __clerk_ticket). Banned and
+// locked users are refused, as on Clerk.
 func (e *Emulator) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	in, err := formOrJSON(r)
 	if err != nil {
@@ -176,18 +179,34 @@ func (e *Emulator) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	var cl *clientRow
 	var s *sessionRow
 	err = e.tx(ctx, func(tx pgx.Tx) error {
-		u, err := getUserByEmail(ctx, tx, strings.TrimSpace(in["identifier"]))
-		if err != nil {
-			return invalid("form_identifier_not_found", "Couldn't find your account.")
+		var u *userRow
+		var orgID *string
+		if in["strategy"] == "ticket" {
+			t, err := e.redeemSignInToken(ctx, tx, in["ticket"])
+			if err != nil {
+				return err
+			}
+			if u, err = getUser(ctx, tx, t.UserID); err != nil {
+				return err
+			}
+			orgID = t.OrgID
+		} else {
+			var err error
+			if u, err = getUserByEmail(ctx, tx, strings.TrimSpace(in["identifier"])); err != nil {
+				return invalidParam("form_identifier_not_found", "identifier", "Couldn't find your account.")
+			}
+			if u.PasswordHash == nil || bcrypt.CompareHashAndPassword([]byte(*u.PasswordHash), []byte(in["password"])) != nil {
+				return invalidParam("form_password_incorrect", "password", "Password is incorrect. Try again, or use another method.")
+			}
 		}
-		if u.PasswordHash == nil || bcrypt.CompareHashAndPassword([]byte(*u.PasswordHash), []byte(in["password"])) != nil {
-			return invalid("form_password_incorrect", "Password is incorrect. Try again, or use another method.")
-		}
+		var err error
 		if cl, err = e.ensureClient(ctx, tx, w, r); err != nil {
 			return err
 		}
-		s, err = e.signInClient(ctx, tx, cl, u.ID)
-		return err
+		if s, err = e.signInClient(ctx, tx, cl, u.ID); err != nil || orgID == nil {
+			return err
+		}
+		return e.touchSession(ctx, tx, s, orgID)
 	})
 	if err != nil {
 		e.fail(w, r, err)
@@ -196,6 +215,9 @@ func (e *Emulator) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	e.respond(w, r, e.pool, cl, map[string]any{"object": "sign_in_attempt", "status": "complete", "created_session_id": s.ID})
 }
 
+// handleSignUp creates the user and signs them in. With strategy=ticket
+// and an instance invitation's ticket, the email address is the
+// invitation's and the invitation is accepted.
 func (e *Emulator) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	in, err := formOrJSON(r)
 	if err != nil {
@@ -203,15 +225,23 @@ func (e *Emulator) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(in["password"]) == 0 {
-		e.fail(w, r, invalid("form_param_missing", "Enter a password."))
+		e.fail(w, r, invalidParam("form_param_missing", "password", "Enter a password."))
 		return
 	}
 	ctx := r.Context()
 	var cl *clientRow
 	var s *sessionRow
 	err = e.tx(ctx, func(tx pgx.Tx) error {
-		u, err := e.createUser(ctx, tx, newUser{Email: in["email_address"], Password: in["password"],
-			FirstName: strings.TrimSpace(in["first_name"]), LastName: strings.TrimSpace(in["last_name"])})
+		n := newUser{Email: in["email_address"], Password: in["password"],
+			FirstName: strings.TrimSpace(in["first_name"]), LastName: strings.TrimSpace(in["last_name"])}
+		if in["strategy"] == "ticket" {
+			inv, err := e.redeemInstanceInvitation(ctx, tx, in["ticket"])
+			if err != nil {
+				return err
+			}
+			n.Email, n.PublicMD = inv.Email, inv.PublicMD
+		}
+		u, err := e.createUser(ctx, tx, n)
 		if err != nil {
 			return err
 		}
@@ -338,11 +368,11 @@ func (e *Emulator) handleClientCreateOrg(w http.ResponseWriter, r *http.Request)
 	err = e.tx(ctx, func(tx pgx.Tx) error {
 		cl, err := e.currentClient(ctx, tx, r)
 		if err != nil || cl == nil || cl.ActiveSession == nil {
-			return &clientError{http.StatusUnauthorized, "signed_out", "You are signed out."}
+			return errSignedOut
 		}
 		s, err := getSession(ctx, tx, *cl.ActiveSession)
 		if err != nil || s.Status != "active" {
-			return &clientError{http.StatusUnauthorized, "signed_out", "You are signed out."}
+			return errSignedOut
 		}
 		o, err = e.createOrg(ctx, tx, newOrg{Name: in["name"], Slug: in["slug"], CreatedBy: s.UserID})
 		return err
@@ -352,5 +382,5 @@ func (e *Emulator) handleClientCreateOrg(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"response": orgFAPI{ID: o.ID, Name: o.Name, Slug: o.Slug,
-		ImageURL: *imageURL(o.ID), MembersCount: o.MembersCount, PublicMetadata: decodeObject(o.PublicMD)}})
+		ImageURL: e.imageURL(o.ID), MembersCount: o.MembersCount, PublicMetadata: decodeObject(o.PublicMD)}})
 }

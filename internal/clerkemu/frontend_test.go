@@ -96,6 +96,7 @@ func cookieValue(directives []string, name string) (string, bool) {
 }
 
 func TestHandshake(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	back := h.srv.URL + "/dashboard?tab=1"
 	handshake := func(b *browser, redirect string) (*http.Response, []string) {
@@ -156,6 +157,7 @@ func TestHandshake(t *testing.T) {
 }
 
 func TestFrontendJourney(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	b := h.browser(t)
 	h.drain(t)
@@ -172,7 +174,7 @@ func TestFrontendJourney(t *testing.T) {
 		t.Fatalf("a new user has no organization: %v", sess)
 	}
 
-	resp, body = b.post("/v1/me/organizations", url.Values{"name": {"Zoe's Lab"}})
+	resp, body = b.post("/v1/organizations", url.Values{"name": {"Zoe's Lab"}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("create org: %d %v", resp.StatusCode, body)
 	}
@@ -227,6 +229,7 @@ func TestFrontendJourney(t *testing.T) {
 }
 
 func TestShimAndEnvironment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	b := h.browser(t)
 	resp, err := b.c.Get(h.e.ScriptURL())

@@ -17,12 +17,13 @@ import (
 	svix "github.com/svix/svix-webhooks/go"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/saasstarter/saas/internal/browsertest"
 	"github.com/saasstarter/saas/internal/testdb"
 )
 
 func TestMain(m *testing.M) {
-	// One RSA key and cheap bcrypt for the whole run: both are slow under
-	// the race detector and neither is what these tests are about.
+	// One RSA key for the whole run: generating it is slow under the race
+	// detector and not what these tests are about.
 	var once sync.Once
 	var key *rsa.PrivateKey
 	real := generateKey
@@ -31,8 +32,7 @@ func TestMain(m *testing.M) {
 		once.Do(func() { key, err = real() })
 		return key, err
 	}
-	bcryptCost = bcrypt.MinCost
-	os.Exit(m.Run())
+	os.Exit(testdb.Main(m, browsertest.Close))
 }
 
 // receivedEvent is one webhook delivery as the test receiver saw it.
@@ -137,7 +137,7 @@ func newHarnessOn(t *testing.T, pool *pgxpool.Pool, opts ...option) *harness {
 	}))
 	t.Cleanup(h.srv.Close)
 	base, _ := url.Parse(h.srv.URL)
-	h.cfg = Config{BaseURL: base, Pool: pool, WebhookURL: h.rec.srv.URL, Env: "test", Seed: true}
+	h.cfg = Config{BaseURL: base, Pool: pool, WebhookURL: h.rec.srv.URL, Env: "test", Seed: true, PasswordCost: bcrypt.MinCost}
 	for _, o := range opts {
 		o(&h.cfg)
 	}

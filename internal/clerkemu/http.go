@@ -2,52 +2,135 @@ package clerkemu
 
 import (
 	"crypto/subtle"
-	"encoding/json"
-	"errors"
-	"io"
+	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
-// routes registers the Backend API, the Frontend API, the browser shim and
-// the HTML pages under MountPath.
+// routes builds the emulator's handler. The Backend API and the Frontend API
+// share /__clerk/v1, as they would share a host behind Clerk's proxy setup:
+// a request that authenticates with a secret key (Authorization: Bearer
+// sk_… or a machine's ak_…) is a Backend API call, anything else a Frontend
+// API call. Paths that exist in both (POST /v1/organizations) therefore reach
+// the right one.
 func (e *Emulator) routes() http.Handler {
-	mux := http.NewServeMux()
-	p := MountPath
+	e.bapi = http.NewServeMux()
 	bapi := func(pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" "+p+"/v1"+path, e.requireSecretKey(h))
+		e.bapi.Handle(method+" "+MountPath+"/v1"+path, e.requireSecretKey(h))
 	}
 	bapi("GET /jwks", e.handleJWKS)
 	e.userRoutes(bapi)
 	e.orgRoutes(bapi)
 	e.membershipRoutes(bapi)
 	e.invitationRoutes(bapi)
+	e.instanceInvitationRoutes(bapi)
 	e.sessionRoutes(bapi)
+	e.tokenRoutes(bapi)
+	e.clientRoutes(bapi)
 	e.machineRoutes(bapi)
 	// M2M token creation authenticates with a machine's secret, not sk_.
-	mux.HandleFunc("POST "+p+"/v1/m2m_tokens", e.handleCreateM2MToken)
-	mux.HandleFunc("POST "+p+"/v1/m2m_tokens/verify", e.handleVerifyM2MToken)
+	e.bapi.HandleFunc("POST "+MountPath+"/v1/m2m_tokens", e.handleCreateM2MToken)
+	e.bapi.HandleFunc("POST "+MountPath+"/v1/m2m_tokens/verify", e.handleVerifyM2MToken)
+	e.bapi.HandleFunc(MountPath+"/", e.unsupportedBackend)
 
-	mux.HandleFunc("GET "+p+"/.well-known/jwks.json", e.handleJWKS)
-	mux.HandleFunc("GET "+p+"/img/{file}", handleAvatar)
-	e.frontendRoutes(mux)
-	mux.HandleFunc("GET "+p+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "resource_not_found", "not found")
-	})
-	return e.loopbackOnly(mux)
+	e.fapi = http.NewServeMux()
+	e.fapi.HandleFunc("GET "+MountPath+"/.well-known/jwks.json", e.handleJWKS)
+	e.fapi.HandleFunc("GET "+MountPath+"/img/{file}", handleAvatar)
+	e.frontendRoutes(e.fapi)
+	e.fapi.HandleFunc(MountPath+"/", e.unsupportedFrontend)
+
+	return e.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isSecretKeyRequest(r) {
+			e.bapi.ServeHTTP(w, r)
+			return
+		}
+		e.fapi.ServeHTTP(w, r)
+	}))
 }
 
-// loopbackOnly refuses every peer that is not on this machine: the emulator
-// hands out sessions to anyone who asks and must never be reachable from a
-// network. RemoteAddr is the TCP peer; forwarding headers are ignored on
-// purpose, since a proxy in front would defeat the check.
-func (e *Emulator) loopbackOnly(next http.Handler) http.Handler {
+// isSecretKeyRequest reports whether r presents a Backend API credential:
+// the instance secret key or a machine secret key. Whether it is the right
+// one is for requireSecretKey (or the M2M handlers) to decide.
+func isSecretKeyRequest(r *http.Request) bool {
+	b := bearer(r)
+	return strings.HasPrefix(b, "sk_") || strings.HasPrefix(b, "ak_")
+}
+
+// unsupportedBackend answers a Backend API request no route serves: 405
+// when the path is served with other methods, else 404, both with Clerk's
+// envelope naming the method and path.
+func (e *Emulator) unsupportedBackend(w http.ResponseWriter, r *http.Request) {
+	e.unsupported(w, r, e.bapi, "Backend")
+}
+
+// unsupportedFrontend answers a Frontend API request no route serves. When
+// the Backend API serves it, the caller forgot (or mistyped) the secret key:
+// that is Clerk's 401, as api.clerk.com answers an unauthenticated call.
+func (e *Emulator) unsupportedFrontend(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := e.bapi.Handler(r); pattern != MountPath+"/" {
+		writeAPIError(w, http.StatusUnauthorized, apiError{Code: "authentication_invalid", Message: "Unauthorized request",
+			LongMessage: "This is a Backend API endpoint: send Authorization: Bearer <secret key>."})
+		return
+	}
+	e.unsupported(w, r, e.fapi, "Frontend")
+}
+
+func (e *Emulator) unsupported(w http.ResponseWriter, r *http.Request, mux *http.ServeMux, api string) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != MountPath+"/" {
+			allow = append(allow, m)
+		}
+	}
+	path := strings.TrimPrefix(r.URL.Path, MountPath)
+	status := http.StatusNotFound
+	if len(allow) > 0 {
+		status = http.StatusMethodNotAllowed
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+	}
+	writeAPIError(w, status, apiError{Code: codeUnsupportedEndpoint,
+		Message:     fmt.Sprintf("%s %s is not supported by the Clerk emulator", r.Method, path),
+		LongMessage: fmt.Sprintf("The Clerk emulator's %s API does not serve %s %s. See the README for what the emulator supports.", api, r.Method, path),
+		Meta:        map[string]any{"method": r.Method, "path": path}})
+}
+
+// proxyHeaders are set by reverse proxies, load balancers and tunnels. The
+// emulator hands out sessions to anyone who asks, so a request that came
+// through any of them (nginx, Caddy, ngrok, a Cloudflare tunnel on the same
+// machine) is refused even though its TCP peer is loopback.
+var proxyHeaders = []string{
+	"Forwarded", "Via", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port",
+	"X-Forwarded-Server", "X-Forwarded-Prefix", "X-Original-Forwarded-For", "X-Real-IP", "X-Client-IP",
+	"X-Cluster-Client-IP", "True-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Envoy-External-Address",
+}
+
+// guard lets through only direct requests from this machine, addressed to
+// BASE_URL's host: the TCP peer must be loopback, no proxy may have
+// forwarded the request, and the Host header must be BASE_URL's (a page on
+// another site that rebinds its DNS name to 127.0.0.1 sends its own name).
+func (e *Emulator) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLoopback(r.RemoteAddr) {
 			writeError(w, http.StatusForbidden, "authorization_invalid", "the Clerk emulator only answers requests from this machine")
+			return
+		}
+		for _, h := range proxyHeaders {
+			if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
+				writeAPIError(w, http.StatusForbidden, apiError{Code: "authorization_invalid",
+					Message:     "the Clerk emulator refuses proxied requests",
+					LongMessage: "The request carries " + h + ": the Clerk emulator must be reached directly on this machine, never through a proxy or tunnel.",
+					Meta:        map[string]any{"header": h}})
+				return
+			}
+		}
+		if !sameHost(r.Host, e.cfg.BaseURL.Scheme, e.cfg.BaseURL.Host) {
+			writeAPIError(w, http.StatusForbidden, apiError{Code: "host_invalid",
+				Message:     "the Clerk emulator only answers requests for " + e.cfg.BaseURL.Host,
+				LongMessage: fmt.Sprintf("The Host header %q is not BASE_URL's host %q.", r.Host, e.cfg.BaseURL.Host)})
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -60,6 +143,34 @@ func isLoopback(remoteAddr string) bool {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameHost compares a Host header with BASE_URL's host, ignoring case and
+// the scheme's default port.
+func sameHost(got, scheme, want string) bool {
+	norm := func(h string) string {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if p := ":" + map[string]string{"http": "80", "https": "443"}[scheme]; strings.HasSuffix(h, p) {
+			h = strings.TrimSuffix(h, p)
+		}
+		return h
+	}
+	return got != "" && norm(got) == norm(want)
+}
+
+// isLoopbackHost reports whether a BASE_URL host (with or without port) is
+// localhost or a loopback address: 127.0.0.0/8 or ::1.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
@@ -89,120 +200,9 @@ func bearer(r *http.Request) string {
 }
 
 func (e *Emulator) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	if _, err := checkQuery(r); err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, e.jwks())
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-type apiError struct {
-	Code        string         `json:"code"`
-	Message     string         `json:"message"`
-	LongMessage string         `json:"long_message"`
-	Meta        map[string]any `json:"meta"`
-}
-
-// writeError answers with Clerk's error envelope, which clerk-sdk-go turns
-// into *clerk.APIErrorResponse.
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{
-		"errors":         []apiError{{Code: code, Message: message, LongMessage: message, Meta: map[string]any{}}},
-		"clerk_trace_id": randomHex(16),
-	})
-}
-
-// clientError is an error whose message may be shown to the caller.
-type clientError struct {
-	status int
-	code   string
-	msg    string
-}
-
-func (c *clientError) Error() string { return c.msg }
-
-func invalid(code, msg string) error { return &clientError{http.StatusUnprocessableEntity, code, msg} }
-
-// errSessionInactive is returned for tokens of ended or revoked sessions.
-var errSessionInactive = &clientError{http.StatusNotFound, "resource_not_found", "session is not active"}
-
-// fail maps an error to Clerk's envelope; unknown errors are logged and
-// answered as a 500 without detail.
-func (e *Emulator) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ce *clientError
-	switch {
-	case errors.As(err, &ce):
-		writeError(w, ce.status, ce.code, ce.msg)
-	case errors.Is(err, errNotFound):
-		writeError(w, http.StatusNotFound, "resource_not_found", "resource not found")
-	case errors.Is(err, errNotMember):
-		writeError(w, http.StatusForbidden, "not_a_member_in_organization", errNotMember.Error())
-	default:
-		e.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal_clerk_error", "internal error")
-	}
-}
-
-// decode reads a JSON body (Clerk's SDKs send JSON; clerk-js sends forms,
-// which Frontend API handlers read with formOrJSON instead).
-func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return invalid("request_body_invalid", "could not read the request body")
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return invalid("request_body_invalid", "the request body is not valid JSON: "+err.Error())
-	}
-	return nil
-}
-
-// page is Clerk's limit/offset pagination: limit 1..500, default 10.
-type page struct{ limit, offset int }
-
-func pageOf(r *http.Request) (page, error) {
-	p := page{limit: 10}
-	q := r.URL.Query()
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 500 {
-			return p, invalid("form_param_value_invalid", "limit must be between 1 and 500")
-		}
-		p.limit = n
-	}
-	if s := q.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return p, invalid("form_param_value_invalid", "offset must be 0 or more")
-		}
-		p.offset = n
-	}
-	return p, nil
-}
-
-// orderBy turns Clerk's order_by (created_at, -created_at, +name…) into SQL
-// over an allow-list of columns; anything else falls back to def.
-func orderBy(r *http.Request, allowed map[string]string, def string) string {
-	v := r.URL.Query().Get("order_by")
-	dir := "ASC"
-	switch {
-	case strings.HasPrefix(v, "-"):
-		dir, v = "DESC", v[1:]
-	case strings.HasPrefix(v, "+"):
-		v = v[1:]
-	}
-	col, ok := allowed[v]
-	if !ok {
-		return def
-	}
-	return col + " " + dir + ", id " + dir
-}
-
-type list[T any] struct {
-	Data       []T   `json:"data"`
-	TotalCount int64 `json:"total_count"`
 }

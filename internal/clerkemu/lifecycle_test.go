@@ -3,6 +3,8 @@ package clerkemu
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +28,7 @@ func countRows(t *testing.T, pool *pgxpool.Pool, sql string) int {
 }
 
 func TestStateSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	pool := testPool(t)
 	first := newHarnessOn(t, pool)
 	b := first.browser(t)
@@ -62,14 +65,15 @@ func TestStateSurvivesRestart(t *testing.T) {
 }
 
 func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
+	host := h.e.cfg.BaseURL.Host
 	for _, tc := range []struct {
 		remote string
 		want   int
 	}{{"203.0.113.9:4000", http.StatusForbidden}, {"10.0.0.2:1", http.StatusForbidden}, {"127.0.0.1:9", http.StatusOK}, {"[::1]:9", http.StatusOK}} {
 		req := httptest.NewRequest(http.MethodGet, MountPath+"/v1/environment", nil)
-		req.RemoteAddr = tc.remote
-		req.Header.Set("X-Forwarded-For", "127.0.0.1") // must not help
+		req.RemoteAddr, req.Host = tc.remote, host
 		rec := httptest.NewRecorder()
 		h.e.Handler().ServeHTTP(rec, req)
 		if rec.Code != tc.want {
@@ -78,7 +82,87 @@ func TestLoopbackOnly(t *testing.T) {
 	}
 }
 
+// TestRefusesProxiedRequests: a reverse proxy, load balancer or tunnel on
+// the same machine makes every request look local; the headers it adds
+// give it away, and the emulator refuses the request.
+func TestRefusesProxiedRequests(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, header := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP",
+		"Via", "CF-Connecting-IP", "True-Client-IP", "x-forwarded-for"} {
+		t.Run(header, func(t *testing.T) {
+			for _, path := range []string{"/v1/environment", "/v1/users"} {
+				req, _ := http.NewRequest(http.MethodGet, h.e.Issuer()+path, nil)
+				req.Header.Set(header, "127.0.0.1")
+				req.Header.Set("Authorization", "Bearer "+h.e.SecretKey())
+				resp, body := do(t, req)
+				if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "proxied") {
+					t.Fatalf("%s with %s: %d %s", path, header, resp.StatusCode, body)
+				}
+			}
+		})
+	}
+}
+
+// TestRefusesForeignHost: a page on another site whose DNS name is rebound
+// to 127.0.0.1 sends its own Host; the emulator answers BASE_URL's host
+// only, Backend API included.
+func TestRefusesForeignHost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, port, _ := net.SplitHostPort(h.e.cfg.BaseURL.Host)
+	for _, host := range []string{"evil.example:" + port, "localhost:" + port, "127.0.0.2:" + port} {
+		for _, path := range []string{"/v1/environment", "/v1/users", "/.well-known/jwks.json"} {
+			req, _ := http.NewRequest(http.MethodGet, h.e.Issuer()+path, nil)
+			req.Host = host
+			req.Header.Set("Authorization", "Bearer "+h.e.SecretKey())
+			if resp, body := do(t, req); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "host_invalid") {
+				t.Errorf("Host %q %s: %d %s", host, path, resp.StatusCode, body)
+			}
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, h.e.Issuer()+"/v1/users", nil)
+	req.Host = strings.ToUpper(h.e.cfg.BaseURL.Host)
+	req.Header.Set("Authorization", "Bearer "+h.e.SecretKey())
+	if resp, body := do(t, req); resp.StatusCode != http.StatusOK {
+		t.Fatalf("BASE_URL's host in capitals: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestRefusesNonLoopbackBaseURL: the emulator does not start on an origin
+// other machines can reach.
+func TestRefusesNonLoopbackBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"https://app.example.com", "http://192.168.1.10:8080", "http://0.0.0.0:8080", "http://[2001:db8::1]:8080",
+		"http://localhost.example.com:8080"} {
+		base, _ := url.Parse(raw)
+		_, err := New(context.Background(), Config{BaseURL: base, Env: "development"})
+		if !errors.Is(err, ErrNotLoopback) || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("%s: err = %v", raw, err)
+		}
+	}
+	for _, raw := range []string{"http://localhost:8080", "http://LOCALHOST:1", "http://127.0.0.1:8080", "http://127.1.2.3", "http://[::1]:8080"} {
+		base, _ := url.Parse(raw)
+		if _, err := New(context.Background(), Config{BaseURL: base, Env: "development"}); errors.Is(err, ErrNotLoopback) {
+			t.Errorf("%s refused: %v", raw, err)
+		}
+	}
+}
+
+// do sends req and returns the response with its body read.
+func do(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
 func TestProductionRefused(t *testing.T) {
+	t.Parallel()
 	base, _ := url.Parse("http://localhost:8080")
 	for _, env := range []string{"production", "Production "} {
 		_, err := New(context.Background(), Config{BaseURL: base, Pool: nil, Env: env})
@@ -89,10 +173,11 @@ func TestProductionRefused(t *testing.T) {
 }
 
 func TestInvitationAcceptPage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	acme, _ := getOrg(ctx, h.e.pool, "acme")
-	var inv invitationWire
+	var inv orgInvitationJSON
 	err := h.postJSON("/organizations/"+acme.ID+"/invitations",
 		map[string]any{"email_address": "newbie@example.test", "role": "org:member", "redirect_url": h.srv.URL + "/welcome"}, &inv)
 	if err != nil {

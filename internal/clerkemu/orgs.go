@@ -16,7 +16,9 @@ func (e *Emulator) orgRoutes(h func(string, http.HandlerFunc)) {
 	h("POST /organizations", e.handleCreateOrg)
 	h("GET /organizations/{id}", e.handleGetOrg)
 	h("PATCH /organizations/{id}", e.handleUpdateOrg)
-	h("PATCH /organizations/{id}/metadata", e.handleOrgMetadata)
+	h("PATCH /organizations/{id}/metadata", e.handleOrgMetadata(mergeMetadata))
+	h("PUT /organizations/{id}/metadata", e.handleOrgMetadata(replaceMetadata))
+	h("DELETE /organizations/{id}/logo", e.handleDeleteOrgLogo)
 	h("DELETE /organizations/{id}", e.handleDeleteOrg)
 }
 
@@ -24,6 +26,7 @@ type newOrg struct {
 	Name, Slug, CreatedBy string
 	MaxAllowed            int64
 	PublicMD, PrivateMD   json.RawMessage
+	CreatedAt             *int64
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
@@ -55,14 +58,14 @@ func slugify(name string) string {
 func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow, error) {
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
-		return nil, invalid("form_param_missing", "name is required")
+		return nil, invalidParam("form_param_missing", "name", "name is required")
 	}
 	explicitSlug := n.Slug != ""
 	if !explicitSlug {
 		n.Slug = slugify(n.Name)
 	}
 	if !slugRE.MatchString(n.Slug) {
-		return nil, invalid("form_param_format_invalid", "slug must contain only lowercase letters, digits and dashes")
+		return nil, invalidParam("form_param_format_invalid", "slug", "slug must contain only lowercase letters, digits and dashes")
 	}
 	var err error
 	for _, md := range []*json.RawMessage{&n.PublicMD, &n.PrivateMD} {
@@ -72,11 +75,15 @@ func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow,
 	}
 	if n.CreatedBy != "" {
 		if _, err := getUser(ctx, tx, n.CreatedBy); err != nil {
-			return nil, invalid("form_param_value_invalid", "created_by is not a user of this instance")
+			return nil, invalidParam("form_param_value_invalid", "created_by", "created_by is not a user of this instance")
 		}
 	}
 	id := newID("org")
 	now := e.nowMS()
+	created := now
+	if n.CreatedAt != nil {
+		created = *n.CreatedAt
+	}
 	for attempt := 0; ; attempt++ {
 		slug := n.Slug
 		if attempt > 0 {
@@ -86,8 +93,8 @@ func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow,
 			return nil, err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO clerkemu.organizations (id, name, slug, max_allowed_memberships, public_metadata,
-			private_metadata, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			id, n.Name, slug, n.MaxAllowed, n.PublicMD, n.PrivateMD, n.CreatedBy, now)
+			private_metadata, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			id, n.Name, slug, n.MaxAllowed, n.PublicMD, n.PrivateMD, n.CreatedBy, created, now)
 		if !isUniqueViolation(err) {
 			break
 		}
@@ -96,7 +103,7 @@ func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow,
 		}
 		// A chosen slug must be unique; a derived one gets a suffix.
 		if explicitSlug || attempt > 3 {
-			return nil, invalid("form_identifier_exists", "That slug is taken. Please try another.")
+			return nil, invalidParam("form_identifier_exists", "slug", "That slug is taken. Please try another.")
 		}
 	}
 	if err != nil {
@@ -106,7 +113,7 @@ func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow,
 		return nil, err
 	}
 	if n.CreatedBy != "" {
-		if _, err := e.addMember(ctx, tx, id, n.CreatedBy, "org:admin", nil); err != nil {
+		if _, err := e.addMember(ctx, tx, id, n.CreatedBy, "org:admin", nil, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -115,53 +122,80 @@ func (e *Emulator) createOrg(ctx context.Context, tx pgx.Tx, n newOrg) (*orgRow,
 
 var orgOrder = map[string]string{"created_at": "o.created_at", "name": "o.name", "members_count": "members_count"}
 
+// orgFlags are GET /organizations' include_* switches. The emulator always
+// includes members_count and missing_member_with_elevated_permissions, so
+// they change nothing but are understood.
+var orgFlags = []string{"include_members_count", "include_missing_member_with_elevated_permissions"}
+
 func (e *Emulator) handleListOrgs(w http.ResponseWriter, r *http.Request) {
-	pg, err := pageOf(r)
+	q, pg, err := listQuery(r, append(orgFlags, "query", "user_id", "organization_id", "order_by")...)
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	var where []string
-	var args []any
-	if v := q["user_id"]; len(v) > 0 {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf("o.id IN (SELECT org_id FROM clerkemu.memberships WHERE user_id = ANY($%d))", len(args)))
+	for _, f := range orgFlags {
+		if _, err := boolParam(q, f); err != nil {
+			e.fail(w, r, err)
+			return
+		}
+	}
+	var wh where
+	if inc, exc := includeExclude(q["user_id"]); len(inc)+len(exc) > 0 {
+		if len(inc) > 0 {
+			wh.add("o.id IN (SELECT org_id FROM clerkemu.memberships WHERE user_id = ANY(%s))", inc)
+		}
+		if len(exc) > 0 {
+			wh.add("o.id NOT IN (SELECT org_id FROM clerkemu.memberships WHERE user_id = ANY(%s))", exc)
+		}
+	}
+	if inc, exc := includeExclude(q["organization_id"]); len(inc)+len(exc) > 0 {
+		if len(inc) > 0 {
+			wh.add("o.id = ANY(%s)", inc)
+		}
+		if len(exc) > 0 {
+			wh.add("NOT (o.id = ANY(%s))", exc)
+		}
 	}
 	if v := q.Get("query"); v != "" {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf("(o.id || ' ' || o.name || ' ' || o.slug) ILIKE '%%' || $%d || '%%'", len(args)))
+		// Clerk: exact match on the id, partial on name and slug.
+		wh.add("(o.id = %s OR o.name ILIKE %s OR o.slug ILIKE %s)", v, likePattern(v), likePattern(v))
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	var total int64
-	if err := e.pool.QueryRow(r.Context(), "SELECT count(*) FROM clerkemu.organizations o"+cond, args...).Scan(&total); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	args = append(args, pg.limit, pg.offset)
-	rows, err := many[orgRow](r.Context(), e.pool, fmt.Sprintf("SELECT %s FROM clerkemu.organizations o%s ORDER BY %s LIMIT $%d OFFSET $%d",
-		orgCols, cond, orderBy(r, orgOrder, "o.created_at DESC, o.id DESC"), len(args)-1, len(args)), args...)
+	order, err := orderBy(q, orgOrder, "o.id", "o.created_at DESC, o.id DESC")
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	out := list[any]{Data: make([]any, len(rows)), TotalCount: total}
+	rows, total, err := fetchPage[orgRow](r.Context(), e.pool, orgCols, "clerkemu.organizations o", &wh, order, pg)
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	out := list[*orgJSON]{Data: make([]*orgJSON, len(rows)), TotalCount: total}
 	for i, o := range rows {
-		out.Data[i] = orgJSON(o)
+		out.Data[i] = e.orgJSON(o)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 func (e *Emulator) handleGetOrg(w http.ResponseWriter, r *http.Request) {
+	q, err := checkQuery(r, orgFlags...)
+	if err == nil {
+		for _, f := range orgFlags {
+			if _, err = boolParam(q, f); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	o, err := getOrg(r.Context(), e.pool, r.PathValue("id"))
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, orgJSON(o))
+	writeJSON(w, http.StatusOK, e.orgJSON(o))
 }
 
 func (e *Emulator) handleCreateOrg(w http.ResponseWriter, r *http.Request) {
@@ -172,8 +206,9 @@ func (e *Emulator) handleCreateOrg(w http.ResponseWriter, r *http.Request) {
 		MaxAllowedMemberships int64            `json:"max_allowed_memberships"`
 		PublicMetadata        *json.RawMessage `json:"public_metadata"`
 		PrivateMetadata       *json.RawMessage `json:"private_metadata"`
+		CreatedAt             opt[string]      `json:"created_at"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decodeBody(r, &in); err != nil {
 		e.fail(w, r, err)
 		return
 	}
@@ -184,8 +219,13 @@ func (e *Emulator) handleCreateOrg(w http.ResponseWriter, r *http.Request) {
 	if in.PrivateMetadata != nil {
 		n.PrivateMD = *in.PrivateMetadata
 	}
+	var err error
+	if n.CreatedAt, err = rfc3339Millis("created_at", in.CreatedAt); err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	var o *orgRow
-	err := e.tx(r.Context(), func(tx pgx.Tx) error {
+	err = e.tx(r.Context(), func(tx pgx.Tx) error {
 		var err error
 		o, err = e.createOrg(r.Context(), tx, n)
 		return err
@@ -194,76 +234,86 @@ func (e *Emulator) handleCreateOrg(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, orgJSON(o))
+	writeJSON(w, http.StatusOK, e.orgJSON(o))
 }
 
-// handleUpdateOrg replaces the given fields; metadata given here replaces the
-// stored object, as on Clerk (the /metadata route merges).
+// handleUpdateOrg changes the fields the body names.
 func (e *Emulator) handleUpdateOrg(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name                  *string          `json:"name"`
-		Slug                  *string          `json:"slug"`
-		MaxAllowedMemberships *int64           `json:"max_allowed_memberships"`
-		PublicMetadata        *json.RawMessage `json:"public_metadata"`
-		PrivateMetadata       *json.RawMessage `json:"private_metadata"`
+		Name                  *string     `json:"name"`
+		Slug                  *string     `json:"slug"`
+		MaxAllowedMemberships *int64      `json:"max_allowed_memberships"`
+		AdminDeleteEnabled    *bool       `json:"admin_delete_enabled"`
+		CreatedAt             opt[string] `json:"created_at"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decodeBody(r, &in); err != nil {
 		e.fail(w, r, err)
 		return
 	}
 	if in.Slug != nil && !slugRE.MatchString(*in.Slug) {
-		e.fail(w, r, invalid("form_param_format_invalid", "slug must contain only lowercase letters, digits and dashes"))
+		e.fail(w, r, invalidParam("form_param_format_invalid", "slug", "slug must contain only lowercase letters, digits and dashes"))
 		return
 	}
 	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
-		e.fail(w, r, invalid("form_param_missing", "name must not be empty"))
+		e.fail(w, r, invalidParam("form_param_missing", "name", "name must not be empty"))
 		return
 	}
-	for _, md := range []*json.RawMessage{in.PublicMetadata, in.PrivateMetadata} {
-		if md != nil {
-			if _, err := objectOrEmpty(md); err != nil {
-				e.fail(w, r, invalid("form_param_format_invalid", err.Error()))
-				return
-			}
-		}
+	created, err := rfc3339Millis("created_at", in.CreatedAt)
+	if err != nil {
+		e.fail(w, r, err)
+		return
 	}
 	e.updateOrg(w, r, func(ctx context.Context, tx pgx.Tx, o *orgRow) error {
 		_, err := tx.Exec(ctx, `UPDATE clerkemu.organizations SET name = COALESCE($2, name), slug = COALESCE($3, slug),
 			max_allowed_memberships = COALESCE($4, max_allowed_memberships),
-			public_metadata = COALESCE($5, public_metadata), private_metadata = COALESCE($6, private_metadata)
-			WHERE id = $1`, o.ID, in.Name, in.Slug, in.MaxAllowedMemberships, in.PublicMetadata, in.PrivateMetadata)
+			admin_delete_enabled = COALESCE($5, admin_delete_enabled), created_at = COALESCE($6, created_at)
+			WHERE id = $1`, o.ID, in.Name, in.Slug, in.MaxAllowedMemberships, in.AdminDeleteEnabled, created)
 		if isUniqueViolation(err) {
-			return invalid("form_identifier_exists", "That slug is taken. Please try another.")
+			return invalidParam("form_identifier_exists", "slug", "That slug is taken. Please try another.")
 		}
 		return err
 	})
 }
 
-func (e *Emulator) handleOrgMetadata(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		PublicMetadata  *json.RawMessage `json:"public_metadata"`
-		PrivateMetadata *json.RawMessage `json:"private_metadata"`
+// handleOrgMetadata updates an organization's metadata: PATCH merges, PUT
+// replaces each field given.
+func (e *Emulator) handleOrgMetadata(apply func(base, patch json.RawMessage) (json.RawMessage, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			PublicMetadata  opt[json.RawMessage] `json:"public_metadata"`
+			PrivateMetadata opt[json.RawMessage] `json:"private_metadata"`
+		}
+		if err := decodeBody(r, &in); err != nil {
+			e.fail(w, r, err)
+			return
+		}
+		e.updateOrg(w, r, func(ctx context.Context, tx pgx.Tx, o *orgRow) error {
+			pub, priv := o.PublicMD, o.PrivateMD
+			for _, p := range []metadataPatch{{"public_metadata", &pub, in.PublicMetadata}, {"private_metadata", &priv, in.PrivateMetadata}} {
+				if err := p.apply(apply); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, `UPDATE clerkemu.organizations SET public_metadata = $2, private_metadata = $3 WHERE id = $1`, o.ID, pub, priv)
+			return err
+		})
 	}
-	if err := decode(r, &in); err != nil {
+}
+
+// handleDeleteOrgLogo answers with the organization: emulator
+// organizations never have an uploaded logo (uploading one is not
+// supported), so there is nothing to delete.
+func (e *Emulator) handleDeleteOrgLogo(w http.ResponseWriter, r *http.Request) {
+	if err := decodeBody(r, &struct{}{}); err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	e.updateOrg(w, r, func(ctx context.Context, tx pgx.Tx, o *orgRow) error {
-		pub, priv := o.PublicMD, o.PrivateMD
-		var err error
-		if in.PublicMetadata != nil {
-			if pub, err = mergeMetadata(pub, *in.PublicMetadata); err != nil {
-				return invalid("form_param_format_invalid", err.Error())
-			}
-		}
-		if in.PrivateMetadata != nil {
-			if priv, err = mergeMetadata(priv, *in.PrivateMetadata); err != nil {
-				return invalid("form_param_format_invalid", err.Error())
-			}
-		}
-		_, err = tx.Exec(ctx, `UPDATE clerkemu.organizations SET public_metadata = $2, private_metadata = $3 WHERE id = $1`, o.ID, pub, priv)
-		return err
-	})
+	o, err := getOrg(r.Context(), e.pool, r.PathValue("id"))
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.orgJSON(o))
 }
 
 // updateOrg runs change on the organization in the path (id or slug), bumps
@@ -295,7 +345,7 @@ func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, orgJSON(o))
+	writeJSON(w, http.StatusOK, e.orgJSON(o))
 }
 
 // handleDeleteOrg announces each membership's end before
@@ -303,6 +353,10 @@ func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func
 // it active, so their next token carries no org.
 func (e *Emulator) handleDeleteOrg(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if err := decodeBody(r, &struct{}{}); err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	var o *orgRow
 	err := e.tx(ctx, func(tx pgx.Tx) error {
 		var err error

@@ -15,10 +15,12 @@ import (
 	svix "github.com/svix/svix-webhooks/go"
 )
 
-// retrySchedule is Svix's schedule (0, 5 s, 5 min, 30 min, 2 h, …) compressed
-// for development: a restart of the app costs seconds, not minutes. After the
-// last step the outbox keeps retrying every minute; nothing is dropped.
-var retrySchedule = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
+// DefaultRetrySchedule is Svix's schedule (0, 5 s, 5 min, 30 min, 2 h, …)
+// compressed for development: a restart of the app costs seconds, not
+// minutes. After the last step the outbox keeps retrying at the last
+// interval; nothing is dropped. Config.RetrySchedule replaces it (tests use
+// milliseconds).
+var DefaultRetrySchedule = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
 
 // leaseTime is how long a claimed row is hidden from other senders while a
 // delivery is in flight (several processes may share one database).
@@ -89,6 +91,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}
 	for {
 		wait, err := e.deliverDue(ctx)
+		e.delivered.notify()
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("webhook outbox", "err", err)
 			wait = time.Second
@@ -207,7 +210,8 @@ func (e *Emulator) deliver(ctx context.Context, r *outboxRow) (ok bool, err erro
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	backoff := retrySchedule[min(r.Attempts, len(retrySchedule)-1)]
+	schedule := e.cfg.RetrySchedule
+	backoff := schedule[min(r.Attempts, len(schedule)-1)]
 	e.log.Info("webhook delivery failed; will retry", "type", r.Type, "svix_id", r.MsgID, "attempt", r.Attempts+1, "retry_in", backoff, "err", sendErr)
 	_, err = e.pool.Exec(ctx, `UPDATE clerkemu.outbox SET attempts = attempts + 1, last_error = $2,
 		next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, r.ID, sendErr.Error(), backoff.Seconds())
@@ -247,10 +251,12 @@ func (e *Emulator) post(ctx context.Context, r *outboxRow) error {
 }
 
 // WaitDelivered blocks until every queued webhook has been delivered, or ctx
-// ends. Tests use it to assert on the receiver's state without sleeping; it
-// needs Run to be running.
+// ends. Tests use it to assert on the receiver's state without sleeping: it
+// re-checks the outbox each time the delivery loop finishes a pass, so it
+// needs Run to be running (in this process).
 func (e *Emulator) WaitDelivered(ctx context.Context) error {
 	for {
+		pass := e.delivered.next()
 		var pending int
 		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM clerkemu.outbox WHERE delivered_at IS NULL`).Scan(&pending); err != nil {
 			return err
@@ -262,7 +268,33 @@ func (e *Emulator) WaitDelivered(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return errors.Join(fmt.Errorf("clerkemu: %d webhooks still pending", pending), ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-pass:
 		}
 	}
+}
+
+// signal wakes every goroutine waiting for the next occurrence of an event
+// (here: the end of a delivery pass). Waiters take the channel with next
+// before checking their condition, so an event between the check and the
+// wait is never missed.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newSignal() *signal { return &signal{ch: make(chan struct{})} }
+
+// next returns a channel that is closed at the next notify.
+func (s *signal) next() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+// notify wakes the current waiters.
+func (s *signal) notify() {
+	s.mu.Lock()
+	close(s.ch)
+	s.ch = make(chan struct{})
+	s.mu.Unlock()
 }

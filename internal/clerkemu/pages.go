@@ -135,7 +135,7 @@ func (e *Emulator) handleAcceptInvitation(w http.ResponseWriter, r *http.Request
 	cl, err = one[clientRow](ctx, e.pool, "SELECT id, active_session, updated_at FROM clerkemu.clients WHERE id = $1", cl.ID)
 	var cookies []string
 	if err == nil {
-		cookies, err = e.clientCookies(ctx, cl, "")
+		cookies, err = e.clientCookies(ctx, e.pool, cl, "", "")
 	}
 	if err != nil {
 		e.log.Error("accept invitation", "err", err)

@@ -138,3 +138,57 @@ CREATE TABLE IF NOT EXISTS clerkemu.outbox (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS outbox_pending_idx ON clerkemu.outbox (id) WHERE delivered_at IS NULL;
+
+-- Added for Clerk's full user, organization and invitation shapes, the
+-- development browser, the handshake nonce, instance invitations and sign-in
+-- tokens. ADD COLUMN IF NOT EXISTS upgrades a database created before.
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS banned boolean NOT NULL DEFAULT false;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS locked boolean NOT NULL DEFAULT false;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS locale text;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS create_organization_enabled boolean NOT NULL DEFAULT true;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS create_organizations_limit integer;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS delete_self_enabled boolean NOT NULL DEFAULT true;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS legal_accepted_at bigint;
+ALTER TABLE clerkemu.users ADD COLUMN IF NOT EXISTS password_updated_at bigint;
+ALTER TABLE clerkemu.organizations ADD COLUMN IF NOT EXISTS admin_delete_enabled boolean NOT NULL DEFAULT true;
+ALTER TABLE clerkemu.invitations ADD COLUMN IF NOT EXISTS inviter_user_id text;
+
+-- The development browser token (__clerk_db_jwt) identifies a client the way
+-- the client cookie does; only its SHA-256 is stored.
+ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS dev_browser_hash text UNIQUE;
+
+-- A handshake in format=nonce leaves its cookie directives here until the
+-- app's server fetches them once through GET /v1/clients/handshake_payload.
+CREATE TABLE IF NOT EXISTS clerkemu.handshake_nonces (
+    nonce_hash text PRIMARY KEY,
+    directives jsonb NOT NULL,
+    expires_at bigint NOT NULL
+);
+
+-- Instance invitations (POST /v1/invitations): an invitation to sign up.
+CREATE TABLE IF NOT EXISTS clerkemu.instance_invitations (
+    id              text PRIMARY KEY,
+    email           text NOT NULL,
+    status          text NOT NULL,
+    token           text NOT NULL UNIQUE,
+    redirect_url    text NOT NULL DEFAULT '',
+    public_metadata jsonb NOT NULL DEFAULT '{}',
+    expires_at      bigint,
+    created_at      bigint NOT NULL,
+    updated_at      bigint NOT NULL
+);
+
+-- Sign-in tokens (POST /v1/sign_in_tokens): a one-time ticket that signs a
+-- user in without a password (the Frontend API's ticket strategy).
+CREATE TABLE IF NOT EXISTS clerkemu.sign_in_tokens (
+    id         text PRIMARY KEY,
+    token_hash text NOT NULL UNIQUE,
+    user_id    text NOT NULL REFERENCES clerkemu.users (id) ON DELETE CASCADE,
+    org_id     text,
+    status     text NOT NULL,
+    expires_at bigint NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON clerkemu.users (lower(username));
+CREATE UNIQUE INDEX IF NOT EXISTS users_external_id_key ON clerkemu.users (external_id);

@@ -54,6 +54,7 @@ func (h *harness) verify(t *testing.T, token string) (*clerk.SessionClaims, erro
 }
 
 func TestSDKClients(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	cfg := h.sdkConfig(h.e.SecretKey())

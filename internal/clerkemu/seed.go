@@ -85,7 +85,7 @@ func (e *Emulator) seed(ctx context.Context) error {
 				return fmt.Errorf("user %s: %w", s.email, err)
 			}
 			for _, m := range s.member {
-				if _, err := e.addMember(ctx, tx, orgIDs[m.slug], u.ID, m.role, nil); err != nil {
+				if _, err := e.addMember(ctx, tx, orgIDs[m.slug], u.ID, m.role, nil, nil); err != nil {
 					return fmt.Errorf("membership %s in %s: %w", s.email, m.slug, err)
 				}
 			}

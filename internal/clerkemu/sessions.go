@@ -17,6 +17,7 @@ const (
 )
 
 func (e *Emulator) sessionRoutes(h func(string, http.HandlerFunc)) {
+	h("GET /sessions", e.handleListSessions)
 	h("POST /sessions", e.handleCreateSession)
 	h("GET /sessions/{id}", e.handleGetSession)
 	h("POST /sessions/{id}/revoke", e.handleRevokeSession)
@@ -56,8 +57,15 @@ func defaultOrg(ctx context.Context, q querier, userID string) (*string, error) 
 // createSession starts an active session for userID on clientID, makes it
 // the client's active session and queues session.created.
 func (e *Emulator) createSession(ctx context.Context, tx pgx.Tx, clientID, userID string) (*sessionRow, error) {
-	if _, err := getUser(ctx, tx, userID); err != nil {
-		return nil, invalid("form_param_value_invalid", "user_id is not a user of this instance")
+	u, err := getUser(ctx, tx, userID)
+	if err != nil {
+		return nil, invalidParam("form_param_value_invalid", "user_id", "user_id is not a user of this instance")
+	}
+	if u.Banned {
+		return nil, invalid("user_banned", "This account is banned.")
+	}
+	if u.Locked {
+		return nil, invalid("user_locked", "This account is locked.")
 	}
 	org, err := defaultOrg(ctx, tx, userID)
 	if err != nil {
@@ -112,17 +120,19 @@ func (e *Emulator) endUserSessions(ctx context.Context, tx pgx.Tx, userID, statu
 	return nil
 }
 
-// handleCreateSession is Clerk's testing-only POST /sessions {user_id}.
+// handleCreateSession is Clerk's testing-only POST /sessions {user_id},
+// with the optional active_organization_id of API version 2026-05-12.
 func (e *Emulator) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		UserID string `json:"user_id"`
+		UserID               string `json:"user_id"`
+		ActiveOrganizationID string `json:"active_organization_id"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decodeBody(r, &in); err != nil {
 		e.fail(w, r, err)
 		return
 	}
 	if in.UserID == "" {
-		e.fail(w, r, invalid("form_param_missing", "user_id is required"))
+		e.fail(w, r, invalidParam("form_param_missing", "user_id", "user_id is required"))
 		return
 	}
 	ctx := r.Context()
@@ -132,26 +142,86 @@ func (e *Emulator) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		s, err = e.createSession(ctx, tx, clientID, in.UserID)
-		return err
+		if s, err = e.createSession(ctx, tx, clientID, in.UserID); err != nil || in.ActiveOrganizationID == "" {
+			return err
+		}
+		o, err := getOrg(ctx, tx, in.ActiveOrganizationID)
+		if err == nil {
+			_, err = getMembership(ctx, tx, o.ID, in.UserID)
+		}
+		if err != nil {
+			return invalidParam("form_param_value_invalid", "active_organization_id", "the user is not a member of active_organization_id")
+		}
+		s.ActiveOrgID = &o.ID
+		return e.touchSession(ctx, tx, s, s.ActiveOrgID)
 	})
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionJSON(s))
+	writeJSON(w, http.StatusOK, sessionJSONOf(s))
+}
+
+// handleListSessions lists the sessions of a client or a user, newest
+// first; paginated=true (what both SDKs send) gives {data,total_count},
+// without it Clerk's legacy bare array.
+func (e *Emulator) handleListSessions(w http.ResponseWriter, r *http.Request) {
+	q, pg, err := listQuery(r, "client_id", "user_id", "status", "paginated")
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	var wh where
+	if v := q.Get("client_id"); v != "" {
+		wh.add("client_id = %s", v)
+	}
+	if v := q.Get("user_id"); v != "" {
+		wh.add("user_id = %s", v)
+	}
+	if len(wh.conds) == 0 {
+		e.fail(w, r, invalidParam("form_param_missing", "user_id", "client_id or user_id is required"))
+		return
+	}
+	switch v := q.Get("status"); v {
+	case "":
+	case "active", "ended", "removed", "revoked", "abandoned", "expired", "replaced":
+		wh.add("status = %s", v)
+	default:
+		e.fail(w, r, unsupportedValue("status", "status "+v+" is not a session status"))
+		return
+	}
+	rows, total, err := fetchPage[sessionRow](r.Context(), e.pool, sessionCols, "clerkemu.sessions", &wh, "created_at DESC, id DESC", pg)
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	data := make([]*sessionJSON, len(rows))
+	for i, s := range rows {
+		data[i] = sessionJSONOf(s)
+	}
+	if err := writeList(w, q, data, total); err != nil {
+		e.fail(w, r, err)
+	}
 }
 
 func (e *Emulator) handleGetSession(w http.ResponseWriter, r *http.Request) {
+	if _, err := checkQuery(r); err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	s, err := getSession(r.Context(), e.pool, r.PathValue("id"))
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionJSON(s))
+	writeJSON(w, http.StatusOK, sessionJSONOf(s))
 }
 
 func (e *Emulator) handleRevokeSession(w http.ResponseWriter, r *http.Request) {
+	if err := decodeBody(r, &struct{}{}); err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	ctx := r.Context()
 	var s *sessionRow
 	err := e.tx(ctx, func(tx pgx.Tx) error {
@@ -166,7 +236,7 @@ func (e *Emulator) handleRevokeSession(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionJSON(s))
+	writeJSON(w, http.StatusOK, sessionJSONOf(s))
 }
 
 // handleSessionToken mints a session JWT. organization_id (optional) picks
@@ -174,21 +244,23 @@ func (e *Emulator) handleRevokeSession(w http.ResponseWriter, r *http.Request) {
 // overrides the lifetime. JWT templates are not emulated.
 func (e *Emulator) handleSessionToken(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("template") != "" {
-		writeError(w, http.StatusNotFound, "resource_not_found", "JWT templates are not supported by the emulator")
+		e.fail(w, r, unsupportedFeature("JWT templates (POST /v1/sessions/{id}/tokens/{template})"))
 		return
 	}
+	// organization_id is the emulator's documented extension: Clerk's
+	// endpoint takes only expires_in_seconds.
 	var in struct {
 		OrganizationID   *string `json:"organization_id"`
 		ExpiresInSeconds *int64  `json:"expires_in_seconds"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decodeBody(r, &in); err != nil {
 		e.fail(w, r, err)
 		return
 	}
 	req := tokenRequest{orgID: in.OrganizationID}
 	if in.ExpiresInSeconds != nil {
 		if *in.ExpiresInSeconds < 30 || *in.ExpiresInSeconds > 315360000 {
-			e.fail(w, r, invalid("form_param_value_invalid", "expires_in_seconds must be between 30 and 315360000"))
+			e.fail(w, r, invalidParam("form_param_value_invalid", "expires_in_seconds", "expires_in_seconds must be between 30 and 315360000"))
 			return
 		}
 		req.lifetime = time.Duration(*in.ExpiresInSeconds) * time.Second

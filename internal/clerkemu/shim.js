@@ -235,7 +235,7 @@
 
   Clerk.prototype.createOrganization = function (params) {
     var self = this;
-    return api("POST", "/v1/me/organizations", { name: params.name || "", slug: params.slug || "" }).then(function (r) {
+    return api("POST", "/v1/organizations", { name: params.name || "", slug: params.slug || "" }).then(function (r) {
       return self._reload().then(function () { return camelOrg(r.response); });
     });
   };

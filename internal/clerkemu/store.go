@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,6 +34,15 @@ type userRow struct {
 	LastActiveAt *int64          `db:"last_active_at"`
 	CreatedAt    int64           `db:"created_at"`
 	UpdatedAt    int64           `db:"updated_at"`
+
+	Banned                    bool    `db:"banned"`
+	Locked                    bool    `db:"locked"`
+	Locale                    *string `db:"locale"`
+	CreateOrganizationEnabled bool    `db:"create_organization_enabled"`
+	CreateOrganizationsLimit  *int64  `db:"create_organizations_limit"`
+	DeleteSelfEnabled         bool    `db:"delete_self_enabled"`
+	LegalAcceptedAt           *int64  `db:"legal_accepted_at"`
+	PasswordUpdatedAt         *int64  `db:"password_updated_at"`
 }
 
 type orgRow struct {
@@ -46,7 +55,9 @@ type orgRow struct {
 	CreatedBy             string          `db:"created_by"`
 	CreatedAt             int64           `db:"created_at"`
 	UpdatedAt             int64           `db:"updated_at"`
+	AdminDeleteEnabled    bool            `db:"admin_delete_enabled"`
 	MembersCount          int64           `db:"members_count"`
+	PendingInvitations    int64           `db:"pending_invitations_count"`
 }
 
 type membershipRow struct {
@@ -75,16 +86,19 @@ type sessionRow struct {
 
 const (
 	userCols = `id, email, email_id, password_hash, first_name, last_name, username, external_id,
-		public_metadata, private_metadata, unsafe_metadata, seeded, last_sign_in_at, last_active_at, created_at, updated_at`
+		public_metadata, private_metadata, unsafe_metadata, seeded, last_sign_in_at, last_active_at, created_at, updated_at,
+		banned, locked, locale, create_organization_enabled, create_organizations_limit, delete_self_enabled,
+		legal_accepted_at, password_updated_at`
 	orgCols = `o.id, o.name, o.slug, o.max_allowed_memberships, o.public_metadata, o.private_metadata,
-		o.created_by, o.created_at, o.updated_at,
-		(SELECT count(*) FROM clerkemu.memberships m WHERE m.org_id = o.id) AS members_count`
+		o.created_by, o.created_at, o.updated_at, o.admin_delete_enabled,
+		(SELECT count(*) FROM clerkemu.memberships m WHERE m.org_id = o.id) AS members_count,
+		(SELECT count(*) FROM clerkemu.invitations i WHERE i.org_id = o.id AND i.status = 'pending') AS pending_invitations_count`
 	membershipCols = `id, org_id, user_id, role, public_metadata, private_metadata, created_at, updated_at`
-	sessionCols    = `id, client_id, user_id, status, active_org_id, last_active_at, expire_at, abandon_at, created_at, updated_at`
+	// membershipColsM is membershipCols qualified for a query over
+	// memberships m joined with users u.
+	membershipColsM = `m.id, m.org_id, m.user_id, m.role, m.public_metadata, m.private_metadata, m.created_at, m.updated_at`
+	sessionCols     = `id, client_id, user_id, status, active_org_id, last_active_at, expire_at, abandon_at, created_at, updated_at`
 )
-
-// errNotFound marks a missing row; handlers turn it into Clerk's 404.
-var errNotFound = errors.New("not found")
 
 func one[T any](ctx context.Context, q querier, sql string, args ...any) (*T, error) {
 	rows, err := q.Query(ctx, sql, args...)
@@ -158,8 +172,8 @@ func mergeMetadata(base, patch json.RawMessage) (json.RawMessage, error) {
 			return nil, err
 		}
 	}
-	if err := json.Unmarshal(patch, &p); err != nil {
-		return nil, fmt.Errorf("metadata must be a JSON object: %w", err)
+	if err := json.Unmarshal(patch, &p); err != nil || p == nil {
+		return nil, errors.New("metadata must be a JSON object")
 	}
 	if b == nil {
 		b = map[string]any{}
@@ -196,4 +210,45 @@ func objectOrEmpty(raw *json.RawMessage) (json.RawMessage, error) {
 		return nil, errors.New("metadata must be a JSON object")
 	}
 	return *raw, nil
+}
+
+// replaceMetadata is the PUT …/metadata rule: the given value replaces the
+// stored one in full. It must be an object, or null (which Clerk stores as
+// a JSON null).
+func replaceMetadata(_, value json.RawMessage) (json.RawMessage, error) {
+	if string(value) == "null" {
+		return value, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(value, &m); err != nil {
+		return nil, errors.New("metadata must be a JSON object")
+	}
+	return value, nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// metadataPatch is one metadata field of a …/metadata request.
+type metadataPatch struct {
+	name  string
+	dst   *json.RawMessage
+	patch opt[json.RawMessage]
+}
+
+// apply runs the endpoint's rule (mergeMetadata or replaceMetadata) when the
+// field was sent.
+func (p metadataPatch) apply(rule func(base, patch json.RawMessage) (json.RawMessage, error)) error {
+	if !p.patch.Set {
+		return nil
+	}
+	value := p.patch.V
+	if p.patch.Null {
+		value = json.RawMessage("null")
+	}
+	v, err := rule(*p.dst, value)
+	if err != nil {
+		return invalidParam("form_param_format_invalid", p.name, p.name+" must be a JSON object")
+	}
+	*p.dst = v
+	return nil
 }

@@ -120,7 +120,7 @@ func (e *Emulator) mintSessionToken(ctx context.Context, q querier, r tokenReque
 	}
 	now := e.now()
 	iat := now.Unix()
-	claims := renderTemplate(e.template, templateVars(u, org, mem))
+	claims := renderTemplate(e.template, e.templateVars(u, org, mem))
 	firstFactorAge := max(0, (now.UnixMilli()-s.CreatedAt)/60000)
 	claims["iss"] = e.issuer
 	claims["sub"] = u.ID
@@ -188,7 +188,7 @@ func (e *Emulator) addV1OrgClaims(claims map[string]any, org *orgRow, mem *membe
 }
 
 // templateVars exposes the objects Clerk's shortcodes can reference.
-func templateVars(u *userRow, org *orgRow, mem *membershipRow) map[string]any {
+func (e *Emulator) templateVars(u *userRow, org *orgRow, mem *membershipRow) map[string]any {
 	vars := map[string]any{}
 	first, last := deref(u.FirstName), deref(u.LastName)
 	vars["user"] = map[string]any{
@@ -196,13 +196,13 @@ func templateVars(u *userRow, org *orgRow, mem *membershipRow) map[string]any {
 		"full_name":             nilIfEmpty(strings.TrimSpace(first + " " + last)),
 		"username":              nilIfEmpty(deref(u.Username)),
 		"primary_email_address": u.Email, "email_verified": true,
-		"image_url": *imageURL(u.ID), "external_id": nilIfEmpty(deref(u.ExternalID)),
+		"image_url": e.imageURL(u.ID), "external_id": nilIfEmpty(deref(u.ExternalID)),
 		"public_metadata": decodeObject(u.PublicMD), "unsafe_metadata": decodeObject(u.UnsafeMD),
 		"created_at": u.CreatedAt, "updated_at": u.UpdatedAt,
 	}
 	if org != nil {
 		vars["org"] = map[string]any{
-			"id": org.ID, "name": org.Name, "slug": org.Slug, "image_url": *imageURL(org.ID),
+			"id": org.ID, "name": org.Name, "slug": org.Slug, "image_url": e.imageURL(org.ID),
 			"public_metadata": decodeObject(org.PublicMD),
 		}
 		vars["org_membership"] = map[string]any{

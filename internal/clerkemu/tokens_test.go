@@ -72,6 +72,7 @@ func decodePayload(t *testing.T, tok string) map[string]any {
 }
 
 func TestSessionTokenClaims(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	acme, _ := getOrg(context.Background(), h.e.pool, "acme")
 	globex, _ := getOrg(context.Background(), h.e.pool, "globex")
@@ -150,6 +151,7 @@ func TestSessionTokenClaims(t *testing.T) {
 }
 
 func TestTemplateShortcodes(t *testing.T) {
+	t.Parallel()
 	tmpl, err := parseTemplate(`{"meta":"{{user.public_metadata}}","onboarded":"{{user.public_metadata.onboarded}}",
 		"greeting":"Hi {{user.first_name}} from {{org.name || 'nowhere'}}","name":"{{user.full_name || 'Awesome User'}}",
 		"membership":"{{org_membership.public_metadata}}","missing":"{{org.public_metadata.plan}}","sub":"nope"}`)
@@ -157,7 +159,7 @@ func TestTemplateShortcodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &userRow{ID: "user_1", Email: "a@b.test", FirstName: strp("Ann"), PublicMD: json.RawMessage(`{"onboarded":true}`)}
-	got := renderTemplate(tmpl, templateVars(u, nil, nil))
+	got := renderTemplate(tmpl, (&Emulator{issuer: "http://localhost:8080/__clerk"}).templateVars(u, nil, nil))
 	want := map[string]any{"meta": map[string]any{"onboarded": true}, "onboarded": true, "greeting": "Hi Ann from nowhere", "name": "Ann"}
 	gj, _ := json.Marshal(got)
 	wj, _ := json.Marshal(want)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-
-	"github.com/clerk/clerk-sdk-go/v2"
 )
 
 // requestInfo is what Clerk reports in event_attributes.http_request.
@@ -68,7 +66,7 @@ func (e *Emulator) emitUser(ctx context.Context, q querier, typ, userID string) 
 	if err != nil {
 		return err
 	}
-	return e.emit(ctx, q, typ, u.ID, userJSON(u))
+	return e.emit(ctx, q, typ, u.ID, e.userJSON(u))
 }
 
 func (e *Emulator) emitOrg(ctx context.Context, q querier, typ, orgID string) error {
@@ -76,11 +74,11 @@ func (e *Emulator) emitOrg(ctx context.Context, q querier, typ, orgID string) er
 	if err != nil {
 		return err
 	}
-	return e.emit(ctx, q, typ, o.ID, orgJSON(o))
+	return e.emit(ctx, q, typ, o.ID, e.orgJSON(o))
 }
 
 func (e *Emulator) emitMembership(ctx context.Context, q querier, typ string, m *membershipRow) error {
-	data, err := loadMembershipJSON(ctx, q, m)
+	data, err := e.loadMembershipJSON(ctx, q, m)
 	if err != nil {
 		return err
 	}
@@ -95,8 +93,8 @@ func (e *Emulator) emitSession(ctx context.Context, q querier, typ string, s *se
 		return err
 	}
 	data := struct {
-		*clerk.Session
-		User *clerk.User `json:"user"`
-	}{sessionJSON(s), userJSON(u)}
+		*sessionJSON
+		User *userJSON `json:"user"`
+	}{sessionJSONOf(s), e.userJSON(u)}
 	return e.emit(ctx, q, typ, s.ID, data)
 }

@@ -27,6 +27,7 @@ func outboxLog(t *testing.T, h *harness) (ids, types []string) {
 }
 
 func TestWebhookDelivery(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.drain(t)
 	events := h.rec.snapshot()
@@ -73,14 +74,14 @@ func TestWebhookDelivery(t *testing.T) {
 }
 
 func TestWebhookRetryWhileReceiverDown(t *testing.T) {
-	saved := retrySchedule
-	retrySchedule = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond}
-	t.Cleanup(func() { retrySchedule = saved })
-
+	t.Parallel()
 	pool := testPool(t)
 	rc := newReceiver(t)
 	rc.failNext = 5 // the app is down for the first five attempts
-	h := newHarnessOn(t, pool, func(c *Config) { c.WebhookURL = rc.srv.URL })
+	h := newHarnessOn(t, pool, func(c *Config) {
+		c.WebhookURL = rc.srv.URL
+		c.RetrySchedule = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond}
+	})
 	rc.mu.Lock()
 	rc.secret = h.e.WebhookSecret()
 	rc.mu.Unlock()
@@ -103,6 +104,7 @@ func TestWebhookRetryWhileReceiverDown(t *testing.T) {
 }
 
 func TestWebhookChaos(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *Config) {
 		c.Chaos = ChaosConfig{DuplicateRate: 0.5, ReorderRate: 0.3, MaxDelay: 5 * time.Millisecond, Seed: 7}
 	})

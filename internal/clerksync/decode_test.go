@@ -8,6 +8,7 @@ import (
 )
 
 func TestNormalizeRole(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"admin": "org:admin", "basic_member": "org:member", "": "org:member",
 		"org:admin": "org:admin", "org:billing": "org:billing", "billing": "org:billing", " admin ": "org:admin",
@@ -19,6 +20,7 @@ func TestNormalizeRole(t *testing.T) {
 }
 
 func TestClean(t *testing.T) {
+	t.Parallel()
 	if got := clean("a\x00b\xffc", 10); got != "abc" {
 		t.Errorf("clean = %q", got)
 	}
@@ -28,6 +30,7 @@ func TestClean(t *testing.T) {
 }
 
 func TestClerkTime(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Time{
 		`1716883200000`:   time.UnixMilli(1716883200000),
 		`1716883200`:      time.Unix(1716883200, 0), // seconds, as in Clerk's OAS examples
@@ -44,6 +47,7 @@ func TestClerkTime(t *testing.T) {
 }
 
 func TestStorableJSONStripsNUL(t *testing.T) {
+	t.Parallel()
 	out, err := storableJSON([]byte(`{"a\u0000":"x\u0000y","n":[1.50,"\u0000"]}`))
 	if err != nil || string(out) != `{"a":"xy","n":[1.50,""]}` {
 		t.Fatalf("= %s, %v", out, err)

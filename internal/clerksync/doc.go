@@ -40,4 +40,15 @@
 // the cause and replay the delivery. Transient faults (the database is down,
 // a connection is killed, a deadlock) roll the whole transaction back,
 // including the inbox row, and are answered with 5xx so Svix retries.
+//
+// # Identity seams
+//
+// This package is where the app assumes Clerk's webhooks and Backend API
+// (internal/identity, docs/MIGRATION.md). Verifier checks Svix signatures
+// (the webhook verification seam); ParseEvent and the per-type decoding of
+// decode.go and apply.go are the event decoder, turning Clerk's payloads into
+// upserts keyed by clerk_id; Backend and Reconcile read Clerk's Backend API
+// (the directory seam). Another provider supplies its own verification and
+// decoding onto the same tables, finding its ids through the
+// external_identities table.
 package clerksync

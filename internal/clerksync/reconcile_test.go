@@ -102,6 +102,7 @@ func bapiMember(id string, org map[string]any, userID, role string, updated int6
 }
 
 func TestReconcileRepairsDrift(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := testdb.Pool(t)
 	s := New(pool, Options{Logger: slog.New(slog.DiscardHandler)})

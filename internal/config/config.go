@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +42,9 @@ type Config struct {
 	Env     string
 	Addr    string
 	BaseURL *url.URL
+	// BaseURLFromAddr is set when BASE_URL was unset and derived from ADDR
+	// (development and test only); ListenedOn then follows the real port.
+	BaseURLFromAddr bool
 
 	DatabaseURL string
 	// DBMaxConns sizes the pgx pool unless DATABASE_URL sets pool_max_conns.
@@ -64,6 +68,10 @@ type Config struct {
 	// ClerkInstanceID is the Clerk instance (ins_…) whose webhooks are
 	// applied; empty means it is learned from the Backend API.
 	ClerkInstanceID string
+	// ClerkProxyURL, in Clerk mode, is where the app serves Clerk's
+	// Frontend API through its own origin (Clerk's proxy setup); nil when
+	// CLERK_PROXY_URL is unset. Tokens then carry it as iss.
+	ClerkProxyURL *url.URL
 
 	// EmulatorSecretKey is the emulator's Backend API secret key.
 	EmulatorSecretKey string
@@ -73,6 +81,11 @@ type Config struct {
 	APIRateLimit int
 	// MetricsAddr is the private listener for /metrics; empty disables it.
 	MetricsAddr string
+	// MetricsRequired makes a metrics listener that cannot start stop the
+	// process (production, where METRICS_ADDR is set on purpose). Elsewhere
+	// the default loopback listener is a convenience: if its port is taken
+	// (a second instance, a local Prometheus) the app starts without it.
+	MetricsRequired bool
 }
 
 // Production reports whether the process runs in production.
@@ -99,9 +112,23 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.Addr = orDefault(getenv("ADDR"), defaultAddr)
 
-	base, err := url.Parse(orDefault(getenv("BASE_URL"), "http://localhost:8080"))
+	rawBase := getenv("BASE_URL")
+	if rawBase == "" {
+		if c.Production() {
+			return c, errors.New("BASE_URL is required in production (the public origin, such as https://app.example.com)")
+		}
+		// In development the app is reached where it listens: a second
+		// instance on another ADDR must not send its browser script,
+		// redirects and token checks to the first one's origin.
+		var err error
+		if rawBase, err = originOf(c.Addr); err != nil {
+			return c, fmt.Errorf("ADDR %q is not host:port: %w", c.Addr, err)
+		}
+		c.BaseURLFromAddr = true
+	}
+	base, err := url.Parse(rawBase)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || (base.Path != "" && base.Path != "/") {
-		return c, fmt.Errorf("BASE_URL must be an origin such as https://app.example.com, not %q", getenv("BASE_URL"))
+		return c, fmt.Errorf("BASE_URL must be an origin such as https://app.example.com, not %q", rawBase)
 	}
 	base.Path = ""
 	c.BaseURL = base
@@ -163,6 +190,7 @@ func Load(getenv Getenv) (Config, error) {
 	case !c.Production():
 		c.MetricsAddr = "127.0.0.1:9090"
 	}
+	c.MetricsRequired = c.Production() && c.MetricsAddr != ""
 
 	switch {
 	case c.ClerkSecretKey != "":
@@ -181,7 +209,72 @@ func Load(getenv Getenv) (Config, error) {
 	default:
 		c.Mode = ModeEmulator
 	}
+	if v := getenv("CLERK_PROXY_URL"); v != "" {
+		if c.Mode != ModeClerk {
+			return c, fmt.Errorf("CLERK_PROXY_URL is for Clerk mode (set CLERK_SECRET_KEY); the emulator always serves the Frontend API at %s/__clerk", c.BaseURL)
+		}
+		p, err := url.Parse(strings.TrimRight(v, "/"))
+		if err != nil || p.Scheme != c.BaseURL.Scheme || p.Host != c.BaseURL.Host || p.Path == "" ||
+			p.User != nil || p.RawQuery != "" || p.Fragment != "" || strings.Contains(p.Path, "//") {
+			return c, fmt.Errorf("CLERK_PROXY_URL must be a path on BASE_URL, such as %s/__clerk, not %q", c.BaseURL, v)
+		}
+		c.ClerkProxyURL = p
+	}
 	return c, nil
+}
+
+// originOf is the http origin a browser on this machine uses to reach a
+// listener on addr: a wildcard or empty host is reached as localhost.
+func originOf(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// ListenedOn is called once the listener is bound to addr (its real
+// address, with the port the kernel chose for ADDR=host:0). A BASE_URL
+// derived from ADDR follows it; an explicit BASE_URL on a loopback host
+// whose port is not the listener's is almost certainly a mistake (a copied
+// .env, a second instance), and the returned warning says so. Behind a
+// proxy in production the public port legitimately differs, so other hosts
+// are not second-guessed.
+func (c *Config) ListenedOn(addr string) (warning string) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if c.BaseURLFromAddr {
+		old := c.BaseURL.String()
+		c.BaseURL.Host = net.JoinHostPort(c.BaseURL.Hostname(), port)
+		if len(c.ClerkAuthorizedParty) == 1 && c.ClerkAuthorizedParty[0] == old {
+			c.ClerkAuthorizedParty = []string{c.BaseURL.String()}
+		}
+		return ""
+	}
+	basePort := c.BaseURL.Port()
+	if basePort == "" {
+		basePort = map[string]string{"http": "80", "https": "443"}[c.BaseURL.Scheme]
+	}
+	if isLoopbackHost(c.BaseURL.Hostname()) && basePort != port {
+		return fmt.Sprintf("BASE_URL %s does not reach this server (listening on %s): the browser script, redirects and "+
+			"token checks will use the wrong origin; unset BASE_URL to derive it from ADDR", c.BaseURL, addr)
+	}
+	return ""
+}
+
+// isLoopbackHost reports whether host names this machine.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // minSecretLen is the shortest accepted session key: 32 bytes of key material
@@ -284,6 +377,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("clerk_machine_secret_key", mask(c.ClerkMachineSecretKey)),
 		slog.String("clerk_instance_id", c.ClerkInstanceID),
 		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
+		slog.String("clerk_proxy_url", urlString(c.ClerkProxyURL)),
 		slog.Int("api_rate_limit", c.APIRateLimit),
 		slog.String("metrics_addr", c.MetricsAddr),
 	)
@@ -310,6 +404,13 @@ func maskURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "****")
 	}
 	return u.Redacted()
+}
+
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
 }
 
 func orDefault(v, def string) string {

@@ -18,6 +18,7 @@ import (
 // TestConcurrentMigrate: several instances starting at once against an empty
 // database apply each migration exactly once (the advisory lock).
 func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	name := "saas_test_migrate_" + randomSuffix(t)
 	dbURL := testdb.URLFor(name)
@@ -105,6 +106,7 @@ func randomSuffix(t *testing.T) string {
 // TestPoolSize: the configured size applies unless DATABASE_URL sets
 // pool_max_conns itself.
 func TestPoolSize(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct {
 		url  string

@@ -41,6 +41,7 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 }
 
 func TestRequestsAreLabelledByRouteTemplate(t *testing.T) {
+	t.Parallel()
 	m := metrics.New(metrics.Options{WebhookRoute: "/hook"})
 	e := newEcho(m)
 	serve(e, http.MethodGet, "/projects/1")
@@ -63,6 +64,7 @@ func TestRequestsAreLabelledByRouteTemplate(t *testing.T) {
 }
 
 func TestErrorsAreCountedWithTheirStatus(t *testing.T) {
+	t.Parallel()
 	m := metrics.New(metrics.Options{WebhookRoute: "/hook"})
 	e := newEcho(m)
 	serve(e, http.MethodGet, "/limited")
@@ -81,6 +83,7 @@ func TestErrorsAreCountedWithTheirStatus(t *testing.T) {
 }
 
 func TestVerifyCacheCounters(t *testing.T) {
+	t.Parallel()
 	hits, misses := uint64(0), uint64(0)
 	m := metrics.New(metrics.Options{VerifyCache: func() (uint64, uint64) { return hits, misses }})
 	hits, misses = 9, 1
@@ -95,6 +98,7 @@ func TestVerifyCacheCounters(t *testing.T) {
 }
 
 func TestHandlerServesOnlyMetrics(t *testing.T) {
+	t.Parallel()
 	m := metrics.New(metrics.Options{})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil))

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSafe(t *testing.T) {
+	t.Parallel()
 	const fallback = "/"
 	// Security checklist R-01 vectors, plus the encodings and dot segments the
 	// same rule is meant to cover.

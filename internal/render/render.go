@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -90,11 +91,27 @@ func (r *Renderer) Page(c echo.Context, status int, title string, content templ.
 // Component renders one component with status. It renders into a buffer
 // first, so that a rendering error becomes a clean 500 instead of half a page.
 func Component(c echo.Context, status int, cmp templ.Component) error {
-	var buf bytes.Buffer
-	if err := cmp.Render(c.Request().Context(), &buf); err != nil {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	if err := cmp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// buffers keeps render buffers between requests: a page is 10–30 KB, and
+// growing a fresh buffer to that size for every response was a good part of
+// what rendering allocated.
+var buffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 32<<10)) }}
+
+// putBuffer returns buf to the pool unless an unusual page grew it large;
+// the pool should not pin that memory for every later request.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 256<<10 {
+		return
+	}
+	buf.Reset()
+	buffers.Put(buf)
 }
 
 // NoContent is the HTMX-friendly empty answer for a successful action.

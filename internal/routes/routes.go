@@ -32,6 +32,8 @@ const (
 
 // JSON API.
 const (
+	// APIPrefix starts every JSON API route.
+	APIPrefix     = "/api/"
 	APIMe         = "/api/me"
 	APIOrg        = "/api/org"
 	APIOrgMembers = "/api/org/members"

@@ -57,6 +57,21 @@ func NewNonce() string {
 // its own chunks); there is no 'unsafe-inline' or 'unsafe-eval' for scripts.
 // Inline styles stay allowed because ClerkJS injects CSS-in-JS.
 func (c Config) Policy(nonce string) string {
+	before, after := c.policyAround()
+	return before + nonce + after
+}
+
+// nonceMark stands for the nonce while the policy is assembled once.
+const nonceMark = "\x00nonce\x00"
+
+// policyAround returns the policy as the text before and after the nonce,
+// so that each request only concatenates three strings.
+func (c Config) policyAround() (before, after string) {
+	before, after, _ = strings.Cut(c.policy(nonceMark), nonceMark)
+	return before, after
+}
+
+func (c Config) policy(nonce string) string {
 	join := func(base string, extra []string) string {
 		if len(extra) == 0 {
 			return base
@@ -84,20 +99,28 @@ func (c Config) Policy(nonce string) string {
 // request's nonce in its context. It runs before the handler so that error
 // pages get the same headers.
 func Headers(cfg Config) echo.MiddlewareFunc {
+	before, after := cfg.policyAround()
+	// The fixed headers' values are shared by every response: nothing
+	// modifies a header value in place, and Set or Add on a response
+	// replaces or grows its own slice.
+	fixed := http.Header{}
+	fixed.Set("X-Content-Type-Options", "nosniff")
+	fixed.Set("X-Frame-Options", "DENY")
+	fixed.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	fixed.Set("Cross-Origin-Opener-Policy", "same-origin")
+	fixed.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if cfg.HSTS {
+		fixed.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			nonce := NewNonce()
 			r := c.Request()
 			c.SetRequest(r.WithContext(NewContextWithNonce(r.Context(), nonce)))
 			h := c.Response().Header()
-			h.Set("Content-Security-Policy", cfg.Policy(nonce))
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-			h.Set("Cross-Origin-Opener-Policy", "same-origin")
-			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-			if cfg.HSTS {
-				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			h.Set("Content-Security-Policy", before+nonce+after)
+			for k, v := range fixed {
+				h[k] = v
 			}
 			return next(c)
 		}

@@ -51,6 +51,12 @@ type Config struct {
 	// CSRFExempt is the one route (method and template) that skips CSRF: the
 	// webhook, which is authenticated by its signature instead.
 	CSRFExempt Route
+	// Formless lists route-template prefixes whose responses never carry a
+	// form (JSON, probes, static files). Safe requests to them get no CSRF
+	// token, and so no token cookie: generating both for every probe and
+	// API read cost more than the probe itself. Unsafe requests to them are
+	// checked as everywhere else.
+	Formless []string
 	// Metrics, optional, measures every request. It runs just inside
 	// RequestID and outside the access log, which hands errors to the error
 	// handler, so it sees each response's final status.
@@ -117,8 +123,16 @@ func csrf(cfg Config) echo.MiddlewareFunc {
 	}
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
-			if c.Request().Method == cfg.CSRFExempt.Method && c.Path() == cfg.CSRFExempt.Path {
+			method := c.Request().Method
+			if method == cfg.CSRFExempt.Method && c.Path() == cfg.CSRFExempt.Path {
 				return true
+			}
+			if method == http.MethodGet || method == http.MethodHead {
+				for _, prefix := range cfg.Formless {
+					if strings.HasPrefix(c.Path(), prefix) {
+						return true
+					}
+				}
 			}
 			// A request carrying a bearer token was authenticated by that
 			// header, not by cookies. A cross-site page cannot make a browser

@@ -20,6 +20,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 // TestTimeoutsAreSet is L-01: a server without timeouts lets one slow client
 // hold a connection forever.
 func TestTimeoutsAreSet(t *testing.T) {
+	t.Parallel()
 	srv := server.NewHTTPServer(http.NotFoundHandler(), discard())
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > 5*time.Second {
 		t.Errorf("ReadHeaderTimeout = %v, want (0, 5s]", srv.ReadHeaderTimeout)
@@ -36,6 +37,7 @@ func TestTimeoutsAreSet(t *testing.T) {
 // TestShutdownDrainsInFlightRequests: a request that is running when the
 // signal arrives finishes with its normal response, and Run returns nil.
 func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	t.Parallel()
 	e := server.NewEcho(server.Config{Logger: discard(), Render: &render.Renderer{}})
 	started := make(chan struct{})
 	release := make(chan struct{})

@@ -9,11 +9,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,44 +110,152 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn) (string, error) {
 // database is dropped when the test and its subtests finish.
 func New(t testing.TB) string {
 	t.Helper()
+	return Clone(t, "")
+}
+
+// Clone creates a database for t as a copy of template (a database made
+// with Create, which no one is connected to; "" is the migrated template)
+// and returns its URL. It is dropped when the test and its subtests finish.
+func Clone(t testing.TB, template string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	name, err := create(ctx, template)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	if !deferDrop(name) {
+		t.Cleanup(func() {
+			if err := Drop(name); err != nil {
+				t.Errorf("testdb: %v", err)
+			}
+		})
+	}
+	return URLFor(name)
+}
+
+// dropped holds the databases to drop when the package's tests are done
+// (Main). PostgreSQL makes every DROP DATABASE wait for a checkpoint; one per
+// test, while other tests keep writing, turned the checkpointer into the
+// suite's bottleneck. Dropped together at the end, after the writes have
+// stopped, the checkpoints have next to nothing to flush.
+var dropped struct {
+	sync.Mutex
+	atEnd bool
+	names []string
+}
+
+// deferDrop records name for Main to drop, and reports false when the
+// package does not run its tests through Main (the caller drops it then).
+func deferDrop(name string) bool {
+	dropped.Lock()
+	defer dropped.Unlock()
+	if dropped.atEnd {
+		dropped.names = append(dropped.names, name)
+	}
+	return dropped.atEnd
+}
+
+// Main runs a package's tests, then runs after (shutting down what the tests
+// shared, so nothing holds a connection) and drops every database the tests
+// made. Call it from TestMain: os.Exit(testdb.Main(m)). Without it each
+// test's database is dropped when the test ends, which is slower.
+func Main(m *testing.M, after ...func()) int {
+	dropped.Lock()
+	dropped.atEnd = true
+	dropped.Unlock()
+	code := m.Run()
+	for _, f := range after {
+		f()
+	}
+	dropped.Lock()
+	names := dropped.names
+	dropped.names = nil
+	dropped.Unlock()
+	// Concurrent drops share checkpoints: PostgreSQL's checkpointer serves
+	// every request that is waiting when it starts with one checkpoint.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, name := range names {
+		wg.Go(func() {
+			if err := Drop(name); err != nil {
+				mu.Lock()
+				fmt.Fprintln(os.Stderr, "testdb:", err)
+				code = max(code, 1)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return code
+}
+
+// Create makes a migrated database that no test owns and returns its name:
+// a package fills it once (say, with seeded data) and passes the name to
+// Clone for each test. It is dropped by Main when the package's tests are
+// done, so only packages whose TestMain uses Main may call it.
+func Create(ctx context.Context) (string, error) {
+	name, err := create(ctx, "")
+	if err == nil && !deferDrop(name) {
+		_ = Drop(name)
+		return "", errors.New("testdb.Create needs the package's TestMain to run testdb.Main")
+	}
+	return name, err
+}
+
+func create(ctx context.Context, template string) (string, error) {
 	admin, err := pgx.Connect(ctx, serverURL())
 	if err != nil {
-		t.Fatalf("testdb: connect to PostgreSQL at %s (is it running?): %v", serverURL(), err)
+		return "", fmt.Errorf("connect to PostgreSQL at %s (is it running?): %w", serverURL(), err)
 	}
 	defer admin.Close(context.Background())
-
-	tmpl, err := ensureTemplate(ctx, admin)
-	if err != nil {
-		t.Fatalf("testdb: template: %v", err)
+	if template == "" {
+		if template, err = ensureTemplate(ctx, admin); err != nil {
+			return "", fmt.Errorf("template: %w", err)
+		}
 	}
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
 	name := "saas_test_" + hex.EncodeToString(suffix)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{tmpl}.Sanitize()); err != nil {
-		t.Fatalf("testdb: create %s: %v", name, err)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize()); err != nil {
+		return "", fmt.Errorf("create %s: %w", name, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, serverURL())
-		if err != nil {
-			t.Errorf("testdb: connect to drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("testdb: drop %s: %v", name, err)
-		}
-	})
-	return URLFor(name)
+	// A test database is dropped within seconds: waiting for every commit
+	// to reach the disk buys nothing, and with dozens of tests committing at
+	// once on a shared disk it is most of their run time. Every connection
+	// to this database (the app's pools, the emulator's) inherits it.
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" SET synchronous_commit = off"); err != nil {
+		return "", fmt.Errorf("configure %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// Drop drops a database made by Create or Clone, disconnecting its users.
+func Drop(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, serverURL())
+	if err != nil {
+		return fmt.Errorf("connect to drop %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop %s: %w", name, err)
+	}
+	return nil
 }
 
 // Pool is New plus an open pool that is closed before the database is dropped.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	dbURL := New(t)
+	return ClonePool(t, "")
+}
+
+// ClonePool is Clone plus an open pool that is closed before the database
+// is dropped.
+func ClonePool(t testing.TB, template string) *pgxpool.Pool {
+	t.Helper()
+	dbURL := Clone(t, template)
 	pool, err := database.Open(context.Background(), dbURL, 8)
 	if err != nil {
 		t.Fatalf("testdb: open pool: %v", err)

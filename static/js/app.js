@@ -4,7 +4,9 @@
 // It starts the Clerk browser script (ClerkJS in Clerk mode, the emulator's
 // shim in emulator mode; both expose the same window.Clerk surface) and mounts
 // Clerk's components where the server-rendered page asks for them with
-// data-clerk-* attributes.
+// data-clerk-* attributes. With the layout's script tag this is the
+// browser-script seam of internal/identity (docs/MIGRATION.md): the one
+// place in the browser that knows the provider.
 (function () {
   "use strict";
 
@@ -83,30 +85,42 @@
     });
   }
 
+  // clerkLoaded settles once Clerk has loaded the client (its session, user
+  // and organisations). Anything that acts through Clerk waits for it: a
+  // click on a server-rendered button can come before the script is ready.
+  var clerkLoaded = new Promise(function (resolve, reject) {
+    window.addEventListener("load", function () {
+      if (!window.Clerk) {
+        reject(new Error("Clerk's browser script did not load"));
+        return;
+      }
+      resolve(window.Clerk.load({
+        signInUrl: "/sign-in",
+        signUpUrl: "/sign-up",
+        afterSignOutUrl: "/",
+      }));
+    });
+  });
+  clerkLoaded.then(mountClerk);
+
   // Buttons and forms that act through Clerk: switching the active
   // organisation and signing out happen in the browser (the session token
   // lives there), then the page reloads so the server sees the new token.
   document.addEventListener("click", function (evt) {
     var el = evt.target.closest && evt.target.closest("[data-clerk-set-active-org],[data-clerk-sign-out]");
-    if (!el || !window.Clerk) return;
+    if (!el) return;
     evt.preventDefault();
     el.disabled = true;
-    if (el.hasAttribute("data-clerk-sign-out")) {
-      window.Clerk.signOut({ redirectUrl: "/" });
-      return;
-    }
-    var orgID = el.getAttribute("data-clerk-set-active-org");
-    window.Clerk.setActive({ organization: orgID }).then(function () {
-      window.location.assign(el.getAttribute("data-redirect-url") || "/dashboard");
+    clerkLoaded.then(function () {
+      if (el.hasAttribute("data-clerk-sign-out")) {
+        return window.Clerk.signOut({ redirectUrl: "/" });
+      }
+      return window.Clerk.setActive({ organization: el.getAttribute("data-clerk-set-active-org") }).then(function () {
+        window.location.assign(el.getAttribute("data-redirect-url") || "/dashboard");
+      });
+    }).catch(function (err) {
+      el.disabled = false;
+      throw err;
     });
-  });
-
-  window.addEventListener("load", function () {
-    if (!window.Clerk) return;
-    window.Clerk.load({
-      signInUrl: "/sign-in",
-      signUpUrl: "/sign-up",
-      afterSignOutUrl: "/",
-    }).then(mountClerk);
   });
 })();

@@ -40,10 +40,17 @@ type Identity struct {
 func (i Identity) IsOrgAdmin() bool { return i.OrgRole == "org:admin" }
 
 // ClerkScript says how the page loads the Clerk browser script: ClerkJS from
-// the Frontend API in Clerk mode, the emulator's shim in emulator mode.
+// the Frontend API in Clerk mode, the emulator's shim in emulator mode. With
+// static/js/app.js it is the browser-script seam of internal/identity:
+// another provider supplies its own script, which keeps the session cookie
+// fresh and serves sign-in, sign-up and the switchers.
 type ClerkScript struct {
 	ScriptURL      string
 	PublishableKey string
+	// ProxyURL is the Frontend API proxy (data-clerk-proxy-url), set in
+	// emulator mode and with CLERK_PROXY_URL; ClerkJS then calls it
+	// instead of the host in the publishable key.
+	ProxyURL string
 	// Emulator marks development pages with a badge.
 	Emulator bool
 }

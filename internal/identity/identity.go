@@ -1,0 +1,67 @@
+// Package identity names the seams between the app and its identity
+// provider, so that adding a second provider (or leaving Clerk) is an
+// addition, not a rewrite. Clerk is the only provider today, and these
+// interfaces are what its implementations already satisfy; internal/app
+// wires them. docs/MIGRATION.md has the table of seams and of what another
+// provider must supply.
+//
+// The seams, and the Clerk implementation of each:
+//
+//   - Verifier: a session token becomes the caller's *auth.Auth, verified
+//     locally against the provider's keys. Clerk: *auth.Authenticator
+//     (RS256, JWKS or CLERK_JWT_KEY, exact iss, azp, v1 and v2 claims).
+//   - Handshaker: every request is authenticated from its bearer header or
+//     cookies, and a browser's stale session is refreshed by the
+//     provider's redirect handshake. Clerk: (*auth.Authenticator).Middleware.
+//   - WebhookReceiver: the provider's change notifications reach the
+//     database. Clerk: *webhooks.Handler on POST /api/webhooks/clerk, which
+//     verifies Svix signatures (clerksync.Verifier) and decodes Clerk's
+//     event payloads (the event decoder: clerksync.ParseEvent and its
+//     per-type decoding) before applying them.
+//   - Directory (the provider's admin API): creating organisations, role
+//     changes, removals, invitations, metadata, and listing everything for
+//     reconcile. Clerk: the Backend API through clerk-sdk-go, called from
+//     handlers/orgs and handlers/admin with app.ClerkSettings.BackendConfig,
+//     and from clerksync.Backend; no Go interface yet.
+//   - BrowserScript: the script every page loads to keep the session
+//     cookie fresh and to mount sign-in, sign-up and the switchers. Clerk:
+//     ClerkJS (or the emulator's shim), described by layouts.ClerkScript
+//     and driven by static/app.js; no Go interface yet.
+//
+// The internal/clerkemu emulator stands in for Clerk on every seam at once.
+package identity
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/saasstarter/saas/internal/auth"
+)
+
+// Verifier verifies a session token without a network round trip and
+// returns the identity it carries. A provider supplies its token format,
+// its keys, and the mapping of its claims (user, active organisation, role,
+// permissions, plan, features) onto auth.Auth.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (*auth.Auth, error)
+}
+
+// Handshaker is the request middleware of a provider's sessions: it reads
+// the token from the Authorization header or the provider's cookies, puts
+// the verified identity (or "signed out") in the request context for
+// auth.From, never rejects a request itself, and answers a document request
+// whose session has gone stale with the provider's refresh handshake (for
+// an OIDC provider: a silent re-authorisation redirect).
+type Handshaker interface {
+	Middleware() echo.MiddlewareFunc
+}
+
+// WebhookReceiver registers the route on which a provider's change
+// notifications (users, organisations, memberships, invitations, sessions)
+// arrive, verified and applied to the database in one transaction each. A
+// provider supplies its own route, signature scheme and payload decoding;
+// the database writes are the app's.
+type WebhookReceiver interface {
+	Register(e *echo.Echo)
+}
