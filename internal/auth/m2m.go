@@ -123,7 +123,8 @@ func (a *Authenticator) MachineMiddleware(limit AttemptLimiter, prefixes ...stri
 // or an RSA signature check) needs an attempt left, and uses one up when it
 // is refused.
 func (a *Authenticator) admitMachine(c echo.Context, limit AttemptLimiter, tok string) (*Machine, error) {
-	if _, err := machineShape(tok); err != nil || a.m2m == nil {
+	h, err := machineShape(tok)
+	if err != nil || a.m2m == nil {
 		return nil, apperr.Wrap(apperr.Unauthorized, MsgUnauthenticated, err)
 	}
 	ctx := c.Request().Context()
@@ -139,7 +140,7 @@ func (a *Authenticator) admitMachine(c echo.Context, limit AttemptLimiter, tok s
 			return nil, apperr.New(apperr.RateLimited, MsgRateLimited)
 		}
 	}
-	m, err := a.VerifyMachine(ctx, tok)
+	m, err := a.verifyMachine(ctx, tok, h)
 	if err == nil {
 		return m, nil
 	}
@@ -209,6 +210,12 @@ func (a *Authenticator) VerifyMachine(ctx context.Context, token string) (*Machi
 	if err != nil {
 		return nil, err
 	}
+	return a.verifyMachine(ctx, token, h)
+}
+
+// verifyMachine is VerifyMachine for a token of the right shape, whose JWT
+// header (zero for an opaque token) is h.
+func (a *Authenticator) verifyMachine(ctx context.Context, token string, h header) (*Machine, error) {
 	now := a.now()
 	key := keyOf(token)
 	if m, ok := a.machines.get(key, now); ok {
