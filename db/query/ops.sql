@@ -38,3 +38,10 @@ SELECT
     COALESCE(EXTRACT(EPOCH FROM avg(processed_at - event_at) FILTER (
         WHERE received_at > now() - interval '1 hour' AND event_at IS NOT NULL)), 0)::float8 AS avg_lag_seconds
 FROM webhook_events;
+
+-- name: OpsGetOrganization :one
+-- One organisation for the operator's plan screen, by Clerk id.
+SELECT o.clerk_id, o.name, o.slug, o.plan, o.public_metadata, o.stub, o.deleted_at,
+       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members
+FROM organizations o
+WHERE o.clerk_id = sqlc.arg(clerk_id);

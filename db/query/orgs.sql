@@ -57,13 +57,3 @@ JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
 WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL
 ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
 LIMIT sqlc.arg(max_rows);
-
--- name: CountOrgAdmins :one
--- Live admins of the active organisation, for "the last admin cannot
--- leave"; 0 when the caller is not a live member.
-SELECT count(*)::bigint
-FROM organizations o
-JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
- AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = sqlc.arg(user_clerk_id) AND cu.deleted_at IS NULL)
-JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL AND mm.role = 'org:admin'
-WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;

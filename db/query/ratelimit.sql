@@ -12,3 +12,9 @@ ON CONFLICT (key) DO UPDATE SET
     window_start = GREATEST(r.window_start, EXCLUDED.window_start),
     hits = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.hits + 1 ELSE 1 END
 RETURNING window_start, hits;
+
+-- name: PeekRateLimit :one
+-- The count of key in the window that starts at window_start, without
+-- counting anything; 0 when the key has no hits in that window.
+SELECT COALESCE((SELECT hits FROM rate_limits
+                 WHERE key = sqlc.arg(key) AND window_start >= sqlc.arg(window_start)), 0)::integer AS hits;

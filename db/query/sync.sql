@@ -157,10 +157,16 @@ VALUES (sqlc.arg(session_id), sqlc.arg(user_clerk_id), sqlc.arg(reason), sqlc.ar
 ON CONFLICT (session_id) DO NOTHING
 RETURNING session_id;
 
--- name: IsSessionRevoked :one
--- For the authentication middleware: true when Clerk reported the session
--- revoked, ended or removed.
-SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_id = $1);
+-- name: NotifySessionRevoked :exec
+-- Tells every instance's authentication middleware (LISTEN session_revoked,
+-- clerksync.WatchRevocations) that a session is revoked. PostgreSQL delivers
+-- the notification when the transaction commits, and never if it rolls back.
+SELECT pg_notify('session_revoked', sqlc.arg(session_id)::text);
+
+-- name: ListRevokedSessionsSince :many
+-- The revocations the authentication middleware must still refuse tokens
+-- for, loaded at start and whenever the listener reconnects.
+SELECT session_id, revoked_at FROM revoked_sessions WHERE revoked_at > sqlc.arg(since);
 
 -- name: ListLiveUsersForReconcile :many
 SELECT clerk_id, email, first_name, last_name, image_url, public_metadata, stub,

@@ -11,6 +11,41 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const opsGetOrganization = `-- name: OpsGetOrganization :one
+SELECT o.clerk_id, o.name, o.slug, o.plan, o.public_metadata, o.stub, o.deleted_at,
+       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members
+FROM organizations o
+WHERE o.clerk_id = $1
+`
+
+type OpsGetOrganizationRow struct {
+	ClerkID        string
+	Name           string
+	Slug           string
+	Plan           string
+	PublicMetadata []byte
+	Stub           bool
+	DeletedAt      pgtype.Timestamptz
+	Members        int64
+}
+
+// One organisation for the operator's plan screen, by Clerk id.
+func (q *Queries) OpsGetOrganization(ctx context.Context, clerkID string) (OpsGetOrganizationRow, error) {
+	row := q.db.QueryRow(ctx, opsGetOrganization, clerkID)
+	var i OpsGetOrganizationRow
+	err := row.Scan(
+		&i.ClerkID,
+		&i.Name,
+		&i.Slug,
+		&i.Plan,
+		&i.PublicMetadata,
+		&i.Stub,
+		&i.DeletedAt,
+		&i.Members,
+	)
+	return i, err
+}
+
 const opsSearchOrganizations = `-- name: OpsSearchOrganizations :many
 SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
        (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members

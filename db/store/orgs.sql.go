@@ -11,29 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const countOrgAdmins = `-- name: CountOrgAdmins :one
-SELECT count(*)::bigint
-FROM organizations o
-JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
- AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = $1 AND cu.deleted_at IS NULL)
-JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL AND mm.role = 'org:admin'
-WHERE o.clerk_id = $2 AND o.deleted_at IS NULL
-`
-
-type CountOrgAdminsParams struct {
-	UserClerkID string
-	OrgClerkID  string
-}
-
-// Live admins of the active organisation, for "the last admin cannot
-// leave"; 0 when the caller is not a live member.
-func (q *Queries) CountOrgAdmins(ctx context.Context, arg CountOrgAdminsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countOrgAdmins, arg.UserClerkID, arg.OrgClerkID)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
-}
-
 const getOrgAccess = `-- name: GetOrgAccess :one
 SELECT (o.deleted_at IS NOT NULL)::boolean AS org_deleted,
        EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id

@@ -43,3 +43,22 @@ func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (Hit
 	err := row.Scan(&i.WindowStart, &i.Hits)
 	return i, err
 }
+
+const peekRateLimit = `-- name: PeekRateLimit :one
+SELECT COALESCE((SELECT hits FROM rate_limits
+                 WHERE key = $1 AND window_start >= $2), 0)::integer AS hits
+`
+
+type PeekRateLimitParams struct {
+	Key         string
+	WindowStart pgtype.Timestamptz
+}
+
+// The count of key in the window that starts at window_start, without
+// counting anything; 0 when the key has no hits in that window.
+func (q *Queries) PeekRateLimit(ctx context.Context, arg PeekRateLimitParams) (int32, error) {
+	row := q.db.QueryRow(ctx, peekRateLimit, arg.Key, arg.WindowStart)
+	var hits int32
+	err := row.Scan(&hits)
+	return hits, err
+}

@@ -63,19 +63,6 @@ func (q *Queries) EnsureUserStub(ctx context.Context, arg EnsureUserStubParams) 
 	return err
 }
 
-const isSessionRevoked = `-- name: IsSessionRevoked :one
-SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_id = $1)
-`
-
-// For the authentication middleware: true when Clerk reported the session
-// revoked, ended or removed.
-func (q *Queries) IsSessionRevoked(ctx context.Context, sessionID string) (bool, error) {
-	row := q.db.QueryRow(ctx, isSessionRevoked, sessionID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const listLiveMembershipsForReconcile = `-- name: ListLiveMembershipsForReconcile :many
 SELECT m.clerk_id, m.role, m.permissions, m.clerk_updated_at,
        COALESCE(m.clerk_created_at, m.created_at)::timestamptz AS first_seen,
@@ -220,6 +207,37 @@ func (q *Queries) ListLiveUsersForReconcile(ctx context.Context) ([]ListLiveUser
 	return items, nil
 }
 
+const listRevokedSessionsSince = `-- name: ListRevokedSessionsSince :many
+SELECT session_id, revoked_at FROM revoked_sessions WHERE revoked_at > $1
+`
+
+type ListRevokedSessionsSinceRow struct {
+	SessionID string
+	RevokedAt pgtype.Timestamptz
+}
+
+// The revocations the authentication middleware must still refuse tokens
+// for, loaded at start and whenever the listener reconnects.
+func (q *Queries) ListRevokedSessionsSince(ctx context.Context, since pgtype.Timestamptz) ([]ListRevokedSessionsSinceRow, error) {
+	rows, err := q.db.Query(ctx, listRevokedSessionsSince, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRevokedSessionsSinceRow{}
+	for rows.Next() {
+		var i ListRevokedSessionsSinceRow
+		if err := rows.Scan(&i.SessionID, &i.RevokedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockMembershipParties = `-- name: LockMembershipParties :one
 SELECT u.id AS user_id, (u.deleted_at IS NOT NULL)::boolean AS user_deleted,
        o.id AS organization_id, (o.deleted_at IS NOT NULL)::boolean AS organization_deleted
@@ -254,6 +272,18 @@ func (q *Queries) LockMembershipParties(ctx context.Context, arg LockMembershipP
 		&i.OrganizationDeleted,
 	)
 	return i, err
+}
+
+const notifySessionRevoked = `-- name: NotifySessionRevoked :exec
+SELECT pg_notify('session_revoked', $1::text)
+`
+
+// Tells every instance's authentication middleware (LISTEN session_revoked,
+// clerksync.WatchRevocations) that a session is revoked. PostgreSQL delivers
+// the notification when the transaction commits, and never if it rolls back.
+func (q *Queries) NotifySessionRevoked(ctx context.Context, sessionID string) error {
+	_, err := q.db.Exec(ctx, notifySessionRevoked, sessionID)
+	return err
 }
 
 const recordRevokedSession = `-- name: RecordRevokedSession :one

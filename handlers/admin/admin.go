@@ -28,6 +28,7 @@ import (
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/internal/secure"
@@ -36,7 +37,7 @@ import (
 )
 
 // RoleAdmin is the role the admin screens require.
-const RoleAdmin = "org:admin"
+const RoleAdmin = lastadmin.RoleAdmin
 
 // MsgAdminsOnly is the 403 message for everyone else.
 const MsgAdminsOnly = "Only organisation admins can open the admin screens"
@@ -53,6 +54,9 @@ type Handlers struct {
 	Clerk *clerk.ClientConfig
 	// Syncer replays webhook deliveries and lists the delivery log.
 	Syncer *clerksync.Syncer
+	// Guard serialises role changes and removals per organisation, so
+	// that none can leave it without an admin.
+	Guard  *lastadmin.Guard
 	Logger *slog.Logger
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/audit"
+	"github.com/saasstarter/saas/internal/clerkid"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -27,7 +28,23 @@ func (h *Handlers) invitations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderInvitations(c, s, c.QueryParam("expect"), "")
+	// expect names an invitation this app just created; anything else is
+	// dropped rather than looked up.
+	expect := c.QueryParam("expect")
+	if !clerkid.Valid(clerkid.OrgInvitation, expect) {
+		expect = ""
+	}
+	return h.renderInvitations(c, s, expect, "")
+}
+
+// invitationParam is the invitation id in the URL, refused unless it has
+// the shape of a Clerk invitation id: it goes into Backend API paths.
+func invitationParam(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if !clerkid.Valid(clerkid.OrgInvitation, id) {
+		return "", apperr.New(apperr.NotFound, "Invitation not found")
+	}
+	return id, nil
 }
 
 // renderInvitations renders the screen. expect is an invitation sent to
@@ -95,7 +112,11 @@ func (h *Handlers) invitationRow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderInvitation(c, s, c.Param("id"), false)
+	id, err := invitationParam(c)
+	if err != nil {
+		return err
+	}
+	return h.renderInvitation(c, s, id, false)
 }
 
 func (h *Handlers) renderInvitation(c echo.Context, s scope, id string, focus bool) error {
@@ -119,7 +140,10 @@ func (h *Handlers) revoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
+	id, err := invitationParam(c)
+	if err != nil {
+		return err
+	}
 	inv, err := organizationinvitation.NewClient(h.Clerk).Revoke(c.Request().Context(), &organizationinvitation.RevokeParams{
 		OrganizationID: s.ClerkID, ID: id, RequestingUserID: clerk.String(s.auth.UserID),
 	})

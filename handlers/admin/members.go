@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/audit"
+	"github.com/saasstarter/saas/internal/clerkid"
+	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -26,6 +29,10 @@ const expectRemoved = "removed"
 // MsgLastAdmin refuses a change that would leave the organisation without
 // an admin: nobody could manage it any more.
 const MsgLastAdmin = "An organisation needs at least one admin: make someone else an admin first"
+
+// MsgBusy answers a change that waited too long for another change of the
+// same organisation's members.
+const MsgBusy = "Another change to this organisation's members is in progress; try again in a moment"
 
 func (h *Handlers) members(c echo.Context) error {
 	s, err := h.scopeOf(c)
@@ -72,7 +79,21 @@ func (h *Handlers) memberRow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderMember(c, s, c.Param("user_id"), c.QueryParam("expect"), false)
+	userID, err := memberParam(c)
+	if err != nil {
+		return err
+	}
+	return h.renderMember(c, s, userID, c.QueryParam("expect"), false)
+}
+
+// memberParam is the user id in the URL, refused unless it has the shape
+// of a Clerk user id: it goes into Backend API paths.
+func memberParam(c echo.Context) (string, error) {
+	id := c.Param("user_id")
+	if !clerkid.Valid(clerkid.User, id) {
+		return "", apperr.New(apperr.NotFound, "Member not found")
+	}
+	return id, nil
 }
 
 func (h *Handlers) renderMember(c echo.Context, s scope, userID, expect string, focus bool) error {
@@ -103,27 +124,27 @@ func (h *Handlers) renderMember(c echo.Context, s scope, userID, expect string, 
 	return render.Component(c, http.StatusOK, pages.AdminMemberRow(row, render.CSRFToken(c)))
 }
 
-// clerkMember is the membership as Clerk has it now, and how many admins the
-// organisation has: the last-admin rule is checked against Clerk, not the
-// database, which may lag behind by a webhook.
-func (h *Handlers) clerkMember(c echo.Context, s scope, userID string) (role string, admins int64, err error) {
-	ctx := c.Request().Context()
-	client := organizationmembership.NewClient(h.Clerk)
-	list, err := client.List(ctx, &organizationmembership.ListParams{OrganizationID: s.ClerkID, UserIDs: []string{userID}})
-	if err != nil {
-		return "", 0, clerkError(err, "Could not read the membership")
+// guarded runs change under the last-admin guard: userID's membership is
+// read from Clerk (the database may lag a webhook behind) while no other
+// membership change of the organisation runs, and change refused with
+// MsgLastAdmin when it would leave the organisation without an admin.
+func (h *Handlers) guarded(c echo.Context, s scope, userID string, removesAdmin func(role string) bool, change func(context.Context, lastadmin.Membership) error) error {
+	err := h.Guard.Do(c.Request().Context(), s.ClerkID, userID, func(ctx context.Context, m lastadmin.Membership) error {
+		if m.LastAdmin && removesAdmin(m.Role) {
+			return apperr.New(apperr.Conflict, MsgLastAdmin)
+		}
+		return change(ctx, m)
+	})
+	var ae *apperr.Error
+	switch {
+	case errors.Is(err, lastadmin.ErrNotMember):
+		return apperr.New(apperr.NotFound, "Member not found")
+	case errors.Is(err, lastadmin.ErrBusy):
+		return apperr.Wrap(apperr.Conflict, MsgBusy, err)
+	case err != nil && !errors.As(err, &ae):
+		return clerkError(err, "Could not read the membership")
 	}
-	if len(list.OrganizationMemberships) == 0 {
-		return "", 0, apperr.New(apperr.NotFound, "Member not found")
-	}
-	role = list.OrganizationMemberships[0].Role
-	lp := &organizationmembership.ListParams{OrganizationID: s.ClerkID, Roles: []string{RoleAdmin}}
-	lp.Limit = clerk.Int64(1)
-	adminList, err := client.List(ctx, lp)
-	if err != nil {
-		return "", 0, clerkError(err, "Could not read the organisation's admins")
-	}
-	return role, adminList.TotalCount, nil
+	return err
 }
 
 func (h *Handlers) changeRole(c echo.Context) error {
@@ -131,11 +152,28 @@ func (h *Handlers) changeRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userID, role := c.Param("user_id"), c.FormValue("role")
+	userID, err := memberParam(c)
+	if err != nil {
+		return err
+	}
+	role := c.FormValue("role")
 	if !slices.ContainsFunc(pages.Roles, func(o pages.RoleOption) bool { return o.Key == role }) {
 		return apperr.New(apperr.Invalid, "Choose a role from the list")
 	}
-	current, admins, err := h.clerkMember(c, s, userID)
+	var current string
+	err = h.guarded(c, s, userID, func(string) bool { return role != RoleAdmin }, func(ctx context.Context, m lastadmin.Membership) error {
+		current = m.Role
+		if current == role {
+			return nil
+		}
+		_, err := organizationmembership.NewClient(h.Clerk).Update(ctx, &organizationmembership.UpdateParams{
+			OrganizationID: s.ClerkID, UserID: userID, Role: clerk.String(role),
+		})
+		if err != nil {
+			return clerkError(err, "Could not change the role")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -143,15 +181,6 @@ func (h *Handlers) changeRole(c echo.Context) error {
 		return h.done(c, routes.AdminMembers, "Nothing to change: the role is already "+pages.RoleLabel(role), func() error {
 			return h.renderMember(c, s, userID, "", true)
 		})
-	}
-	if current == RoleAdmin && admins <= 1 {
-		return apperr.New(apperr.Conflict, MsgLastAdmin)
-	}
-	_, err = organizationmembership.NewClient(h.Clerk).Update(c.Request().Context(), &organizationmembership.UpdateParams{
-		OrganizationID: s.ClerkID, UserID: userID, Role: clerk.String(role),
-	})
-	if err != nil {
-		return clerkError(err, "Could not change the role")
 	}
 	h.record(c, s, audit.Entry{Action: "member.role_changed", TargetUser: userID, Details: map[string]any{"from": current, "to": role}})
 	return h.done(c, routes.AdminMembers, "Role change to "+pages.RoleLabel(role)+" sent to Clerk; it shows here once its webhook arrives.", func() error {
@@ -164,19 +193,23 @@ func (h *Handlers) removeMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userID := c.Param("user_id")
-	current, admins, err := h.clerkMember(c, s, userID)
+	userID, err := memberParam(c)
 	if err != nil {
 		return err
 	}
-	if current == RoleAdmin && admins <= 1 {
-		return apperr.New(apperr.Conflict, MsgLastAdmin)
-	}
-	_, err = organizationmembership.NewClient(h.Clerk).Delete(c.Request().Context(), &organizationmembership.DeleteParams{
-		OrganizationID: s.ClerkID, UserID: userID,
+	var current string
+	err = h.guarded(c, s, userID, func(string) bool { return true }, func(ctx context.Context, m lastadmin.Membership) error {
+		current = m.Role
+		_, err := organizationmembership.NewClient(h.Clerk).Delete(ctx, &organizationmembership.DeleteParams{
+			OrganizationID: s.ClerkID, UserID: userID,
+		})
+		if err != nil {
+			return clerkError(err, "Could not remove the member")
+		}
+		return nil
 	})
 	if err != nil {
-		return clerkError(err, "Could not remove the member")
+		return err
 	}
 	h.record(c, s, audit.Entry{Action: "member.removed", TargetUser: userID, Details: map[string]any{"role": current}})
 	return h.done(c, routes.AdminMembers, "Removal sent to Clerk; the member disappears here once its webhook arrives.", func() error {

@@ -21,24 +21,23 @@ import (
 	"github.com/saasstarter/saas/views/pages"
 )
 
-// Plans are the plans an admin can choose. The plan lives in the
-// organisation's public metadata, which the session-token template copies
-// into the org_plan claim.
-var Plans = []string{"free", "pro", "enterprise"}
-
-// Features are the feature flags an admin can toggle; they go to
-// public_metadata.features and from there into the feature_flags claim.
-var Features = []string{"export", "audit", "sso", "beta"}
-
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // orgMetadata is the part of the organisation's public metadata the
-// settings own. The logo is a URL in metadata because Clerk's own logo is a
-// file upload, which a URL field cannot feed.
+// settings show. The logo is a URL in metadata because Clerk's own logo is a
+// file upload, which a URL field cannot feed. The plan and features are
+// read-only here: billing or the operators (/ops) set them, since they
+// unlock paid features.
 type orgMetadata struct {
 	Plan     string   `json:"plan"`
 	Features []string `json:"features"`
 	LogoURL  string   `json:"logo_url"`
+}
+
+// logoMetadata is the one metadata key the settings write. Clerk merges
+// metadata updates at the top level, so plan and features are untouched.
+type logoMetadata struct {
+	LogoURL string `json:"logo_url"`
 }
 
 // current is the organisation's settings as the database has them.
@@ -52,10 +51,11 @@ func (s scope) current() pages.SettingsForm {
 	return pages.SettingsForm{Name: s.Name, Slug: s.Slug, LogoURL: md.LogoURL, Plan: s.Plan, Features: feats}
 }
 
-// fingerprint identifies a set of settings, so a poll can ask "has the
-// database reached these?" without the values travelling in the URL.
+// fingerprint identifies the settings an admin can change, so a poll can
+// ask "has the database reached these?" without the values travelling in
+// the URL.
 func fingerprint(f pages.SettingsForm) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{f.Name, f.Slug, f.LogoURL, f.Plan, strings.Join(f.Features, ",")}, "\x00")))
+	sum := sha256.Sum256([]byte(strings.Join([]string{f.Name, f.Slug, f.LogoURL}, "\x00")))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -69,7 +69,7 @@ func (h *Handlers) settings(c echo.Context) error {
 
 func (h *Handlers) renderSettings(c echo.Context, s scope, expect string, focus bool) error {
 	form := s.current()
-	p := pages.SettingsPage{Frame: s.frame(c, pages.TabSettings), Form: form, Plans: Plans, Features: Features}
+	p := pages.SettingsPage{Frame: s.frame(c, pages.TabSettings), Form: form}
 	if expect != "" {
 		p.Status = pages.SettingsStatus{State: "saved", Focus: focus}
 		if fingerprint(form) != expect {
@@ -83,34 +83,19 @@ func (h *Handlers) renderSettings(c echo.Context, s scope, expect string, focus 
 	return h.Render.Page(c, http.StatusOK, "Settings", pages.AdminSettings(p))
 }
 
-// parseSettings reads and checks the form.
+// parseSettings reads and checks the form. A plan or feature flags in it
+// are not read: they are not the admin's to set.
 func parseSettings(c echo.Context) (pages.SettingsForm, error) {
 	f := pages.SettingsForm{
 		Name:    strings.TrimSpace(c.FormValue("name")),
 		Slug:    strings.TrimSpace(c.FormValue("slug")),
 		LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
-		Plan:    c.FormValue("plan"),
 	}
-	form, err := c.FormParams()
-	if err != nil {
-		return f, apperr.New(apperr.Invalid, "The form could not be read")
-	}
-	for _, feat := range form["features"] {
-		if !slices.Contains(Features, feat) {
-			return f, apperr.New(apperr.Invalid, "Unknown feature flag")
-		}
-		if !slices.Contains(f.Features, feat) {
-			f.Features = append(f.Features, feat)
-		}
-	}
-	slices.Sort(f.Features)
 	switch {
 	case f.Name == "" || len([]rune(f.Name)) > 100:
 		return f, apperr.New(apperr.Invalid, "The name is required (at most 100 characters)")
 	case !slugRE.MatchString(f.Slug) || len(f.Slug) > 60:
 		return f, apperr.New(apperr.Invalid, "The slug may hold only lowercase letters, digits and single dashes")
-	case !slices.Contains(Plans, f.Plan):
-		return f, apperr.New(apperr.Invalid, "Choose a plan from the list")
 	}
 	if f.LogoURL != "" {
 		// Only absolute https (or http, for local development) URLs: the logo
@@ -144,22 +129,18 @@ func (h *Handlers) saveSettings(c echo.Context) error {
 		}
 		changed["name"], changed["slug"] = want.Name, want.Slug
 	}
-	if want.Plan != have.Plan || want.LogoURL != have.LogoURL || !slices.Equal(want.Features, have.Features) {
-		features := want.Features
-		if features == nil {
-			features = []string{}
-		}
-		// UpdateMetadata merges at the top level, so other keys an
-		// integrator keeps in public metadata survive.
-		raw, err := json.Marshal(orgMetadata{Plan: want.Plan, Features: features, LogoURL: want.LogoURL})
+	if want.LogoURL != have.LogoURL {
+		// UpdateMetadata merges at the top level, so the plan, the feature
+		// flags and other keys an integrator keeps in public metadata survive.
+		raw, err := json.Marshal(logoMetadata{LogoURL: want.LogoURL})
 		if err != nil {
 			return err
 		}
 		msg := json.RawMessage(raw)
 		if _, err := organization.NewClient(h.Clerk).UpdateMetadata(ctx, s.ClerkID, &organization.UpdateMetadataParams{PublicMetadata: &msg}); err != nil {
-			return clerkError(err, "Could not save the plan and feature flags")
+			return clerkError(err, "Could not save the logo")
 		}
-		changed["plan"], changed["features"], changed["logo_url"] = want.Plan, features, want.LogoURL
+		changed["logo_url"] = want.LogoURL
 	}
 	if len(changed) == 0 {
 		return h.done(c, routes.AdminSettings, "Nothing to change.", func() error {

@@ -209,6 +209,8 @@ func activity(e audit.Item) pages.ActivityItem {
 		it.Action = "exported the organisation's data"
 	case audit.OrgLeft:
 		it.Action = "left the organisation"
+	case audit.OrgPlanSet:
+		it.Action, it.Target = "set the plan to", e.Details["plan"]
 	case "member.added":
 		it.Action, it.Target = "added member", person
 	case "member.removed":

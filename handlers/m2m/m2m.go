@@ -1,7 +1,8 @@
 // Package m2m serves the machine-to-machine API under /api/m2m: endpoints
 // for scheduled jobs that authenticate with Clerk M2M tokens instead of a
-// user's session. The auth middleware admits only machine tokens here (and
-// refuses them everywhere else).
+// user's session. The auth middleware admits only machine tokens scoped to
+// this app's machine here (and refuses them everywhere else); the routes
+// exist only when CLERK_MACHINE_SECRET_KEY is set.
 package m2m
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/clerkid"
 	"github.com/saasstarter/saas/internal/routes"
 )
 
@@ -44,10 +46,7 @@ func requireMachine(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-var (
-	orgIDPattern  = regexp.MustCompile(`^org_[A-Za-z0-9]{10,64}$`)
-	metricPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-)
+var metricPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 type usageRequest struct {
 	OrgID  string `json:"org_id"`
@@ -72,7 +71,7 @@ func (h *Handlers) recordUsage(c echo.Context) error {
 	if err := c.Bind(&req); err != nil {
 		return apperr.New(apperr.Invalid, "Body must be JSON: {\"org_id\", \"metric\", \"value\"}")
 	}
-	if !orgIDPattern.MatchString(req.OrgID) {
+	if !clerkid.Valid(clerkid.Organization, req.OrgID) {
 		return apperr.New(apperr.Invalid, "org_id must be a Clerk organisation id (org_…)")
 	}
 	if !metricPattern.MatchString(req.Metric) {
@@ -98,7 +97,7 @@ func (h *Handlers) recordUsage(c echo.Context) error {
 // listUsage returns an organisation's latest figures: GET ?org_id=org_…&limit=50.
 func (h *Handlers) listUsage(c echo.Context) error {
 	orgID := c.QueryParam("org_id")
-	if !orgIDPattern.MatchString(orgID) {
+	if !clerkid.Valid(clerkid.Organization, orgID) {
 		return apperr.New(apperr.Invalid, "org_id must be a Clerk organisation id (org_…)")
 	}
 	limit := int32(50)

@@ -1,6 +1,10 @@
 // Package ops serves the operator console under /ops: sync health, the
-// reconcile trigger, a directory of users and organisations, and every
+// reconcile trigger, a directory of users and organisations, each
+// organisation's plan and plan-gated feature flags, and every
 // organisation's webhook deliveries with replay.
+//
+// Plans are set here, or by a billing integration, never by the
+// organisation's own admins: a plan unlocks paid features.
 //
 // Operators are the people who run this deployment, not customers. They are
 // identified by the custom session claim "operator", which the session-token
@@ -14,10 +18,12 @@
 package ops
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
@@ -44,6 +50,9 @@ type Handlers struct {
 	Syncer *clerksync.Syncer
 	// Backend is where reconcile reads Clerk's state from.
 	Backend clerksync.Backend
+	// Clerk is the Backend API client configuration for the plan screen.
+	Clerk  *clerk.ClientConfig
+	Logger *slog.Logger
 }
 
 // Routes registers the console, all behind RequireOperator.
@@ -54,6 +63,8 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	g.GET(strings.TrimPrefix(routes.OpsWebhooks, routes.Ops), h.webhooks)
 	g.GET(strings.TrimPrefix(routes.OpsWebhook, routes.Ops), h.webhook)
 	g.POST(strings.TrimPrefix(routes.OpsReplay, routes.Ops), h.replay)
+	g.GET(strings.TrimPrefix(routes.OpsOrg, routes.Ops), h.orgScreen)
+	g.POST(strings.TrimPrefix(routes.OpsOrgPlan, routes.Ops), h.setPlan)
 }
 
 // RequireOperator lets only operators through: signed-out callers are

@@ -6,6 +6,7 @@
 package orgs
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/internal/tenant"
@@ -52,7 +54,10 @@ type Handlers struct {
 	Pool   *pgxpool.Pool
 	// Clerk is the Backend API client configuration (Clerk or the emulator):
 	// the calls through it are the directory seam of internal/identity.
-	Clerk  *clerk.ClientConfig
+	Clerk *clerk.ClientConfig
+	// Guard serialises leaving with the admin screens' role changes, so
+	// that no organisation is left without an admin.
+	Guard  *lastadmin.Guard
 	Logger *slog.Logger
 }
 
@@ -139,18 +144,26 @@ func (h *Handlers) leave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if org.Role == "org:admin" {
-		admins, err := q.CountOrgAdmins(ctx, store.CountOrgAdminsParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID})
-		if err != nil {
-			return err
+	// The last-admin rule is checked against Clerk, and under the
+	// organisation's lock: two admins leaving at once must not both go.
+	err = h.Guard.Do(ctx, a.OrgID, a.UserID, func(ctx context.Context, m lastadmin.Membership) error {
+		if m.LastAdmin {
+			return apperr.New(apperr.Conflict, MsgLastAdmin)
 		}
-		if admins <= 1 {
-			return h.back(c, apperr.New(apperr.Conflict, MsgLastAdmin))
-		}
-	}
-	if _, err := organizationmembership.NewClient(h.Clerk).Delete(ctx, &organizationmembership.DeleteParams{
-		OrganizationID: a.OrgID, UserID: a.UserID,
-	}); err != nil {
+		_, err := organizationmembership.NewClient(h.Clerk).Delete(ctx, &organizationmembership.DeleteParams{
+			OrganizationID: a.OrgID, UserID: a.UserID,
+		})
+		return err
+	})
+	var ae *apperr.Error
+	switch {
+	case errors.Is(err, lastadmin.ErrNotMember):
+		return h.back(c, apperr.New(apperr.NotFound, "You are not a member of this organisation any more"))
+	case errors.Is(err, lastadmin.ErrBusy):
+		return h.back(c, apperr.Wrap(apperr.Conflict, "Another change to this organisation's members is in progress; try again in a moment", err))
+	case errors.As(err, &ae):
+		return h.back(c, ae)
+	case err != nil:
 		return h.back(c, clerkError(err, "You could not be removed from this organisation"))
 	}
 	if err := audit.Record(ctx, q, a, audit.Entry{OrgID: a.OrgID, Action: audit.OrgLeft, TargetUser: a.UserID}); err != nil {

@@ -233,7 +233,6 @@ func TestAdminSettings(t *testing.T) {
 	alice := admAs(t, ta, "alice@acme.test", "acme")
 	form := url.Values{
 		"name": {`Acme <script>alert(1)</script>`}, "slug": {"acme-corp"}, "logo_url": {"https://cdn.example/logo.png"},
-		"plan": {"pro"}, "features": {"export", "beta"},
 	}
 	res := admPost(t, ta.URL+routes.AdminSettings, form, admHX(alice))
 	admWant(t, res, http.StatusOK)
@@ -242,7 +241,7 @@ func TestAdminSettings(t *testing.T) {
 		t.Fatalf("status after save = %q", st)
 	}
 	ta.synced(t)
-	if got := admDB(t, ta, "SELECT name || '|' || slug || '|' || plan || '|' || (public_metadata->'features')::text || '|' || (public_metadata->>'logo_url') FROM organizations WHERE clerk_id = $1", admOrg(t, ta, "acme-corp")); got != `Acme <script>alert(1)</script>|acme-corp|pro|["beta", "export"]|https://cdn.example/logo.png` {
+	if got := admDB(t, ta, "SELECT name || '|' || slug || '|' || plan || '|' || (public_metadata->>'logo_url') FROM organizations WHERE clerk_id = $1", admOrg(t, ta, "acme-corp")); got != `Acme <script>alert(1)</script>|acme-corp|enterprise|https://cdn.example/logo.png` {
 		t.Fatalf("organisation row = %q", got)
 	}
 	// The poll of the pending status now says saved.
@@ -258,22 +257,10 @@ func TestAdminSettings(t *testing.T) {
 	if page.Find("main script").Length() != 0 || page.Find(`[data-testid="settings-name"]`).AttrOr("value", "") != `Acme <script>alert(1)</script>` {
 		t.Fatal("organisation name not escaped")
 	}
-	// A new session token carries the plan and features (the session-token
-	// template reads the org's public metadata).
-	c := claims(t, sessionToken(t, ta.Server, "alice@acme.test", admOrg(t, ta, "acme-corp")))
-	if c["org_plan"] != "pro" {
-		t.Errorf("org_plan claim = %v", c["org_plan"])
-	}
-	if f, _ := json.Marshal(c["feature_flags"]); string(f) != `["beta","export"]` {
-		t.Errorf("feature_flags claim = %s", f)
-	}
-
 	for name, bad := range map[string]url.Values{
-		"BadSlug":       {"name": {"Acme"}, "slug": {"Not A Slug"}, "plan": {"pro"}},
-		"JavaScriptURL": {"name": {"Acme"}, "slug": {"acme"}, "plan": {"pro"}, "logo_url": {"javascript:alert(1)"}},
-		"UnknownPlan":   {"name": {"Acme"}, "slug": {"acme"}, "plan": {"platinum"}},
-		"UnknownFlag":   {"name": {"Acme"}, "slug": {"acme"}, "plan": {"pro"}, "features": {"root"}},
-		"EmptyName":     {"name": {" "}, "slug": {"acme"}, "plan": {"pro"}},
+		"BadSlug":       {"name": {"Acme"}, "slug": {"Not A Slug"}},
+		"JavaScriptURL": {"name": {"Acme"}, "slug": {"acme"}, "logo_url": {"javascript:alert(1)"}},
+		"EmptyName":     {"name": {" "}, "slug": {"acme"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			admWant(t, admPost(t, ta.URL+routes.AdminSettings, bad, admHX(admAs(t, ta, "alice@acme.test", "acme-corp"))), http.StatusBadRequest)

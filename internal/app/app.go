@@ -20,6 +20,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/handlers/admin"
@@ -39,6 +40,7 @@ import (
 	"github.com/saasstarter/saas/internal/config"
 	"github.com/saasstarter/saas/internal/database"
 	"github.com/saasstarter/saas/internal/identity"
+	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/metrics"
 	"github.com/saasstarter/saas/internal/projects"
 	"github.com/saasstarter/saas/internal/ratelimit"
@@ -74,10 +76,13 @@ type App struct {
 	render *render.Renderer
 	authn  *auth.Authenticator
 	latest int64
-	// limiter counts /api requests per user or machine in PostgreSQL.
+	// limiter counts /api requests per user, machine or anonymous client IP
+	// in PostgreSQL.
 	limiter *ratelimit.Limiter
 	// draining is set once the process is shutting down (Drain).
 	draining atomic.Bool
+	// revocations are the revoked sessions the authenticator refuses.
+	revocations *auth.Revocations
 }
 
 // ClerkSettings are the keys and URLs the app uses to talk to Clerk (or the
@@ -95,6 +100,15 @@ type ClerkSettings struct {
 	ScriptURL   string
 	// ProxyURL is the Frontend API proxy on the app's origin, or empty.
 	ProxyURL string
+	// MachineSecretKey is the app's own machine secret (ak_…); machine
+	// tokens are verified as that machine. Empty: the machine routes are off.
+	MachineSecretKey string
+	// MachineID is the app's machine id when known up front (emulator
+	// mode); in Clerk mode it is learned when first needed.
+	MachineID string
+	// InstanceID pins webhooks to one Clerk instance; empty in Clerk mode
+	// without CLERK_INSTANCE_ID, where it is learned from the Backend API.
+	InstanceID string
 }
 
 // BackendConfig is the clerk-sdk-go client configuration for Backend API
@@ -114,12 +128,20 @@ type Options struct {
 	// (BaseURL, Pool, Env and Logger are always filled in from the app).
 	Emulator clerkemu.Config
 	// RateLimit sets the /api rate limit; the zero value is 120 requests a
-	// minute per user or machine.
+	// minute per user, machine or anonymous client IP. Its clock also drives
+	// the limit of refused machine-token attempts.
 	RateLimit ratelimit.Config
 	// ClerkProxyUpstream overrides the Frontend API the CLERK_PROXY_URL
 	// proxy forwards to (default: Clerk's, from the publishable key).
 	ClerkProxyUpstream *url.URL
 }
+
+// machineAttempts is how many refused machine-token requests (and unknown
+// handshake nonces) one client IP may make per minute before it is refused
+// without any verification: a job with a valid token never comes near it,
+// and a guesser gets at most this many Backend API calls a minute out of the
+// app.
+const machineAttempts = 10
 
 // SessionTemplate is the session-token customisation the app expects, set in
 // the Clerk Dashboard (Sessions → Customize session token) in Clerk mode and
@@ -175,6 +197,21 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	authCfg.SecretKey = a.Clerk.SecretKey
 	authCfg.APIURL = a.Clerk.APIURL
 	authCfg.JWTKey = a.Clerk.JWTKey
+	// Sessions revoked before this instance started are refused from its
+	// first request; WatchRevocations (in Run) adds the ones that follow. A
+	// database that cannot answer yet (down, or not migrated: /readyz says
+	// so) does not stop start-up; the listener loads the set once it can.
+	a.revocations = auth.NewRevocations()
+	if err := clerksync.LoadRevocations(ctx, pool, a.revocations); err != nil {
+		logger.Warn("revoked sessions not loaded yet; the revocation listener retries", "err", err)
+	}
+	authCfg.Revocations = a.revocations
+	// Handshake nonces cost a Backend API call each, so unknown ones are
+	// limited per client IP as machine tokens are.
+	authCfg.HandshakeAttempts = ratelimit.NewAttempts(pool, "handshake",
+		ratelimit.Config{Limit: machineAttempts, Window: time.Minute, Now: opt.RateLimit.Now}, logger)
+	authCfg.MachineSecretKey = a.Clerk.MachineSecretKey
+	authCfg.MachineID = a.Clerk.MachineID
 	if a.authn, err = auth.New(authCfg); err != nil {
 		return nil, fmt.Errorf("clerk authentication: %w", err)
 	}
@@ -183,11 +220,14 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, fmt.Errorf("CLERK_WEBHOOK_SIGNING_SECRET: %w", err)
 	}
-	syncOpts := clerksync.Options{Logger: logger}
-	if a.Emulator != nil {
-		// Events from any other instance (a stale emulator state, a
-		// misconfigured secret) are recorded as ignored, never applied.
-		syncOpts.InstanceID = a.Emulator.InstanceID()
+	// Webhooks of any instance but this app's are recorded as ignored
+	// (checklist W-12). Without CLERK_INSTANCE_ID the instance is asked of
+	// the Backend API when the first webhook arrives: start-up itself must
+	// not need the network (with CLERK_JWT_KEY), and a webhook proves that
+	// Clerk is reachable.
+	syncOpts := clerksync.Options{Logger: logger, InstanceID: a.Clerk.InstanceID, Revoked: a.revocations.Add}
+	if syncOpts.InstanceID == "" {
+		syncOpts.InstanceLookup = clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}.InstanceID
 	}
 	a.Syncer = clerksync.New(pool, syncOpts)
 
@@ -206,6 +246,22 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Identity: layoutIdentity,
 	}
 	a.Metrics = metrics.New(metrics.Options{WebhookRoute: routes.Webhook, VerifyCache: a.authn.CacheStats})
+	limit := opt.RateLimit
+	if limit.Limit == 0 {
+		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
+	}
+	a.limiter = ratelimit.New(pool, limit, logger)
+	var machine echo.MiddlewareFunc
+	if a.authn.MachinesEnabled() {
+		attempts := ratelimit.NewAttempts(pool, "m2m", ratelimit.Config{Limit: machineAttempts, Window: time.Minute, Now: limit.Now}, logger)
+		machine = a.authn.MachineMiddleware(attempts, routes.APIM2M+"/")
+	} else {
+		logger.Info("machine routes are off: set CLERK_MACHINE_SECRET_KEY to this app's machine secret key to serve " + routes.APIM2M)
+	}
+	// Anonymous /api callers are counted per client IP before the policy
+	// answers them 401; the webhook is exempt (Svix signs it, and bursts).
+	anonymous := a.limiter.AnonymousMiddleware(auth.Route{Method: http.MethodPost, Path: routes.Webhook})
+	policy := auth.Policy(PublicRoutes)
 	// The identity provider's seams: Clerk's sessions and webhooks.
 	var (
 		handshaker identity.Handshaker      = a.authn
@@ -217,18 +273,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Secure:       a.securityConfig(),
 		Production:   cfg.Production(),
 		Authenticate: handshaker.Middleware(),
-		Machine:      a.authn.MachineMiddleware(routes.APIM2M + "/"),
-		Policy:       auth.Policy(PublicRoutes),
+		Machine:      machine,
+		Policy:       func(next echo.HandlerFunc) echo.HandlerFunc { return anonymous(policy(next)) },
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 		Formless:     []string{routes.APIPrefix, routes.Healthz, routes.Readyz, static.URLPrefix},
 		Metrics:      a.Metrics.Middleware(),
 	})
-	limit := opt.RateLimit
-	if limit.Limit == 0 {
-		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
-	}
-	a.limiter = ratelimit.New(pool, limit, logger)
 	a.routes(receiver)
 
 	mountPath, mounted, err := a.frontendAPI(opt)
@@ -288,6 +339,9 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 			FrontendAPI:    fapi,
 			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
 			ProxyURL:       proxy,
+			// Without CLERK_MACHINE_SECRET_KEY the machine routes are off.
+			MachineSecretKey: a.cfg.ClerkMachineSecretKey,
+			InstanceID:       a.cfg.ClerkInstanceID,
 		}
 		return nil
 	}
@@ -310,6 +364,12 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		return fmt.Errorf("clerk emulator: %w", err)
 	}
 	a.Emulator = emu
+	// The app is a machine of the emulator's instance, as it would be of a
+	// Clerk instance, so the machine routes work offline too.
+	machineID, machineKey, err := emu.AppMachine(ctx)
+	if err != nil {
+		return fmt.Errorf("clerk emulator: the app's machine: %w", err)
+	}
 	a.Clerk = ClerkSettings{
 		SecretKey:      emu.SecretKey(),
 		PublishableKey: emu.PublishableKey(),
@@ -321,6 +381,11 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		FrontendAPI:   emu.ProxyURL(),
 		ScriptURL:     emu.ScriptURL(),
 		ProxyURL:      emu.ProxyURL(),
+		// Events from any other instance (a stale emulator state, a
+		// misconfigured secret) are recorded as ignored, never applied.
+		InstanceID:       emu.InstanceID(),
+		MachineSecretKey: machineKey,
+		MachineID:        machineID,
 	}
 	return nil
 }
@@ -350,14 +415,16 @@ func (a *App) Pool() *pgxpool.Pool { return a.pool }
 // instance before it stops accepting connections.
 func (a *App) Drain() { a.draining.Store(true) }
 
-// Run runs the background work: the emulator's webhook delivery in
+// Run runs the background work: the listener that keeps the revoked
+// sessions in step across instances, and the emulator's webhook delivery in
 // emulator mode. It returns when ctx is cancelled.
 func (a *App) Run(ctx context.Context) error {
-	if a.Emulator == nil {
-		<-ctx.Done()
-		return nil
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return clerksync.WatchRevocations(ctx, a.pool, a.revocations, a.logger) })
+	if a.Emulator != nil {
+		g.Go(func() error { return a.Emulator.Run(ctx) })
 	}
-	return a.Emulator.Run(ctx)
+	return g.Wait()
 }
 
 // Banner prints what a developer needs at start-up: the emulator's URLs and
@@ -365,6 +432,7 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Banner(w interface{ Write([]byte) (int, error) }) {
 	if a.Emulator != nil {
 		a.Emulator.Banner(w)
+		fmt.Fprintf(w, "  Machine routes %s: tokens of machines scoped to %s\n", routes.APIM2M, a.Clerk.MachineID)
 	}
 }
 
@@ -399,15 +467,19 @@ func (a *App) routes(hooks identity.WebhookReceiver) {
 	}).Routes(e)
 	(&pages.Handlers{Render: a.render}).Routes(e)
 	hooks.Register(e)
-	(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
-	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Logger: a.logger}).Routes(e)
-	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer,
+	if a.authn.MachinesEnabled() {
+		(&m2m.Handlers{Queries: store.New(a.pool)}).Routes(e)
+	}
+	// One guard for the admin screens and /orgs: both change memberships.
+	guard := lastadmin.New(a.pool, a.Clerk.BackendConfig())
+	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Guard: guard, Logger: a.logger}).Routes(e)
+	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer, Clerk: a.Clerk.BackendConfig(), Logger: a.logger,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
 	// The org-scoped product: organisations, the dashboard and projects
 	// pages, and the JSON API, every /api route rate limited.
 	e.Use(a.limiter.APIMiddleware())
 	projectService := &projects.Service{Pool: a.pool}
-	(&orgs.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Logger: a.logger}).Routes(e)
+	(&orgs.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Guard: guard, Logger: a.logger}).Routes(e)
 	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService}).Routes(e)
 	(&api.Handlers{Pool: a.pool, Projects: projectService, Logger: a.logger}).Routes(e)
 }

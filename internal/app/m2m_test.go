@@ -9,15 +9,42 @@ import (
 	"testing"
 )
 
-// machineToken creates a machine in the emulator and issues an opaque M2M
-// token with its secret, as a cron job would.
+// appMachine is the id of the machine that stands for the app in the
+// emulator: machine tokens must be scoped to it.
+func appMachine(t *testing.T, ta *testApp) string {
+	t.Helper()
+	var list struct {
+		Data []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"data"`
+	}
+	bapi(t, ta.Server, http.MethodGet, "/machines?limit=100", nil, &list)
+	for _, m := range list.Data {
+		if m.Name == "app" {
+			return m.ID
+		}
+	}
+	t.Fatalf("the emulator has no machine for the app: %+v", list.Data)
+	return ""
+}
+
+// machineToken creates a machine in the emulator, scoped to the app's
+// machine, and issues an opaque M2M token with its secret, as a cron job
+// would.
 func machineToken(t *testing.T, ta *testApp) string {
+	t.Helper()
+	return machineTokenScoped(t, ta, []string{appMachine(t, ta)})
+}
+
+// machineTokenScoped is machineToken for a machine scoped to scopes.
+func machineTokenScoped(t *testing.T, ta *testApp, scopes []string) string {
 	t.Helper()
 	var m struct {
 		ID        string `json:"id"`
 		SecretKey string `json:"secret_key"`
 	}
-	bapi(t, ta.Server, http.MethodPost, "/machines", map[string]any{"name": "nightly-usage"}, &m)
+	bapi(t, ta.Server, http.MethodPost, "/machines", map[string]any{"name": "nightly-usage", "scoped_machines": scopes}, &m)
 	if m.SecretKey == "" {
 		var s struct {
 			Secret string `json:"secret"`

@@ -86,13 +86,16 @@ func TestRateLimit(t *testing.T) {
 		}
 	})
 
-	t.Run("PagesAndAnonymousAreNotCounted", func(t *testing.T) {
+	t.Run("PagesAreNotCounted", func(t *testing.T) {
 		if res := hit(t, ta.URL, alice, "/dashboard"); res.StatusCode != http.StatusOK || res.Header.Get("RateLimit-Limit") != "" {
 			t.Errorf("page = %d with RateLimit-Limit %q", res.StatusCode, res.Header.Get("RateLimit-Limit"))
 		}
+	})
+
+	t.Run("AnonymousCountedByAddressApart", func(t *testing.T) {
 		res, _ := sendReq(t, ta, hreq{path: "/api/me"})
-		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("RateLimit-Limit") != "" {
-			t.Errorf("anonymous = %d with RateLimit-Limit %q", res.StatusCode, res.Header.Get("RateLimit-Limit"))
+		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("RateLimit-Remaining") != "2" {
+			t.Errorf("anonymous = %d with RateLimit-Remaining %q, want 401 and its own counter", res.StatusCode, res.Header.Get("RateLimit-Remaining"))
 		}
 	})
 

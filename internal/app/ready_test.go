@@ -95,14 +95,15 @@ func TestReadyzRequiresMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	name := "saas_test_unmigrated_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))[:10]
-	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		t.Fatal(err)
-	}
+	name := testdb.UniqueName("saas_test_unmigrated_")
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	t.Cleanup(func() {
+		if err := testdb.Drop(name); err != nil {
+			t.Error(err)
+		}
+	})
 	pool, err := database.Open(ctx, testdb.URLFor(name), 2)
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ const (
 	OrgCreated     = "organization.created"
 	OrgLeft        = "organization.left"
 	OrgExported    = "organization.exported"
+	OrgPlanSet     = "organization.plan_set"
 	ProjectCreated = "project.created"
 	ProjectRenamed = "project.renamed"
 	ProjectDeleted = "project.deleted"

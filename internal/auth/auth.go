@@ -14,7 +14,7 @@
 //	authn, err := auth.New(cfg)            // no network I/O
 //	e.Use(recover, requestID, accessLog, securityHeaders, bodyLimit,
 //	    authn.Middleware(),                      // identity, handshake
-//	    authn.MachineMiddleware(routes.APIM2M+"/"), // machine routes only
+//	    authn.MachineMiddleware(attempts, routes.APIM2M+"/"), // machine routes, if MachinesEnabled
 //	    auth.Policy(publicRoutes),               // deny by default
 //	    csrf)
 //	g.POST("/org/export", h, auth.RequireRole("org:admin", "Admin required"),
@@ -142,6 +142,11 @@ func From(ctx context.Context) *Auth {
 func (a *Auth) SignedIn() bool {
 	return a != nil && a.Machine == nil && a.UserID != "" && a.SessionID != ""
 }
+
+// Stale reports whether a signed-out request carried a session of this
+// instance that only needs refreshing (an expired token, or one older than
+// __client_uat): a user of the app, not an anonymous caller.
+func (a *Auth) Stale() bool { return a != nil && a.stale }
 
 // HasOrg reports whether the session has an active organisation.
 func (a *Auth) HasOrg() bool {

@@ -26,9 +26,17 @@ type Config struct {
 	// PublishableKey names the suffixed cookies (__session_<suffix>). Empty
 	// means only the unsuffixed cookies are read.
 	PublishableKey string
-	// SecretKey authenticates Backend API calls: GET /jwks and
-	// POST /m2m_tokens/verify.
+	// SecretKey authenticates the instance's Backend API calls: GET /jwks.
 	SecretKey string
+	// MachineSecretKey is this app's machine secret key (ak_…,
+	// CLERK_MACHINE_SECRET_KEY). Machine tokens are verified as this
+	// machine, so only tokens scoped to it pass. Empty means machine tokens
+	// are never accepted.
+	MachineSecretKey string
+	// MachineID is this app's machine id (mch_…), when known up front (the
+	// emulator's). Empty means it is learned from the Backend API the first
+	// time a JWT-format machine token needs it.
+	MachineID string
 	// APIURL is the Backend API base, including /v1.
 	APIURL string
 	// JWTKey is the PEM public key (CLERK_JWT_KEY), with or without the
@@ -37,6 +45,15 @@ type Config struct {
 	// AuthorizedParties lists the origins accepted in azp. A token without
 	// azp is accepted, as Clerk issues none when the browser sent no Origin.
 	AuthorizedParties []string
+	// Revocations, when set, is the set of revoked sessions: their tokens
+	// are refused although signed and unexpired.
+	Revocations *Revocations
+	// HandshakeAttempts, when set, counts handshake nonces the Backend API
+	// did not know, per client IP. A nonce costs a Backend API call to
+	// resolve, and anyone can put one in a URL; once a client has used up
+	// its attempts, its nonces are dropped without a call. Without it every
+	// nonce is resolved.
+	HandshakeAttempts AttemptLimiter
 	// HTTPClient is used for Backend API calls; nil means a client with a
 	// 5 s timeout.
 	HTTPClient *http.Client
@@ -72,6 +89,7 @@ func ConfigFrom(c config.Config) (Config, error) {
 			out.FrontendAPI = c.ClerkProxyURL.String()
 		}
 		out.SecretKey = c.ClerkSecretKey
+		out.MachineSecretKey = c.ClerkMachineSecretKey
 		out.APIURL = strings.TrimRight(c.ClerkAPIURL, "/")
 	case config.ModeEmulator:
 		out.FrontendAPI = base + routes.Emulator

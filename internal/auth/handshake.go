@@ -88,7 +88,8 @@ func handshakeReturned(c echo.Context, ck cookies) (handshakeReturn, bool) {
 // verified token, or of the nonce's payload from the Backend API, becomes a
 // Set-Cookie, and the browser is sent back (307) to the same URL without
 // the handshake parameters, so the next request carries the fresh cookies.
-// An invalid payload leaves the request signed out.
+// An invalid payload is not handled (handled is false): the caller drops it
+// and carries on with the request's cookies.
 func (a *Authenticator) finishHandshake(c echo.Context, ret handshakeReturn) (*Auth, bool, error) {
 	ctx := c.Request().Context()
 	var directives []string
@@ -96,10 +97,10 @@ func (a *Authenticator) finishHandshake(c echo.Context, ret handshakeReturn) (*A
 	if ret.token != "" {
 		directives, err = a.verifyHandshake(ctx, ret.token)
 	} else {
-		directives, err = a.handshakePayload(ctx, ret.nonce)
+		directives, err = a.resolveNonce(ctx, c.RealIP(), ret.nonce)
 	}
 	if err != nil {
-		return signedOut, false, nil
+		return nil, false, nil
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
@@ -117,6 +118,52 @@ func (a *Authenticator) finishHandshake(c echo.Context, ret handshakeReturn) (*A
 	r := c.Request()
 	back := redirect.Safe(escapedPath(r.URL)+withoutHandshakeParams(r.URL.RawQuery), "/")
 	return nil, true, c.Redirect(http.StatusTemporaryRedirect, back)
+}
+
+// dropHandshake removes an invalid handshake payload from the request: the
+// parameters from the URL, so neither the handlers nor a sign-in redirect_url
+// carry them on, or the cookie, which is also expired in the browser. It
+// returns the request's cookies without it.
+func (a *Authenticator) dropHandshake(c echo.Context, ck cookies, ret handshakeReturn) cookies {
+	if ret.cookie != "" {
+		c.SetCookie(&http.Cookie{Name: ret.cookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+		if ret.cookie == paramHandshake {
+			ck.handshake = ""
+		} else {
+			ck.handshakeNonce = ""
+		}
+		return ck
+	}
+	r := c.Request()
+	u := *r.URL
+	u.RawQuery = strings.TrimPrefix(withoutHandshakeParams(u.RawQuery), "?")
+	r2 := r.Clone(r.Context())
+	r2.URL = &u
+	r2.RequestURI = u.RequestURI()
+	c.SetRequest(r2)
+	return ck
+}
+
+// errNonceAttempts refuses a nonce from a client out of attempts.
+var errNonceAttempts = errors.New("auth: too many unknown handshake nonces from this client")
+
+// resolveNonce resolves a nonce within the client's attempts: a client whose
+// nonces keep failing stops costing Backend API calls (HandshakeAttempts).
+func (a *Authenticator) resolveNonce(ctx context.Context, ip, nonce string) ([]string, error) {
+	limit := a.cfg.HandshakeAttempts
+	if limit == nil {
+		return a.handshakePayload(ctx, nonce)
+	}
+	if _, blocked, err := limit.Blocked(ctx, ip); err != nil || blocked {
+		return nil, errors.Join(errNonceAttempts, err)
+	}
+	directives, err := a.handshakePayload(ctx, nonce)
+	if err != nil {
+		if ferr := limit.Failed(ctx, ip); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}
+	return directives, err
 }
 
 // maxNonceLen bounds a handshake nonce before it is sent anywhere.

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/saasstarter/saas/internal/auth"
 )
@@ -87,15 +90,40 @@ func TestHandshakeReturn(t *testing.T) {
 		"Garbage":         "garbage",
 		"AlgNone":         b64(`{"alg":"none"}`) + "." + b64(`{"handshake":["__session=x"]}`) + ".",
 		"SessionTokenNot": fresh,
+		"ThreeDots":       "x.y.z",
 	}
 	for name, tok := range refused {
 		t.Run("Refuses"+name, func(t *testing.T) {
-			rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok)))
-			if len(rec.Header().Values("Set-Cookie")) != 0 || rec.Code != 303 || !strings.HasPrefix(rec.Header().Get("Location"), "/sign-in?") {
+			// Signed out, the invalid payload is dropped: the sign-in
+			// redirect does not carry it back.
+			rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok)+"&tab=1"))
+			if len(rec.Header().Values("Set-Cookie")) != 0 || rec.Code != 303 || rec.Header().Get("Location") != "/sign-in?redirect_url=/orgs%3Ftab%3D1" {
 				t.Fatalf("status %d Location %q Set-Cookie %q", rec.Code, rec.Header().Get("Location"), rec.Header().Values("Set-Cookie"))
 			}
 		})
 	}
+	// Issue 14, item 6: a signed-in browser sent to a URL with an invalid
+	// handshake parameter went to sign-in, which sent it back to the same
+	// URL, forever. The payload is dropped and the cookies decide, as in
+	// @clerk/backend's authenticateRequest.
+	signedIn := func(r *http.Request) *http.Request {
+		return withCookies(r, "__session", fresh, "__client_uat", strconv.FormatInt(t0.Unix()-10, 10))
+	}
+	for name, tok := range refused {
+		t.Run("SignedInContinuesPast"+name, func(t *testing.T) {
+			rec := do(e, signedIn(page(http.MethodGet, "/orgs?__clerk_handshake="+url.QueryEscape(tok))))
+			if rec.Code != 200 || bodyOf(t, rec)["user"] != "user_1" || len(rec.Header().Values("Set-Cookie")) != 0 {
+				t.Fatalf("status %d Set-Cookie %q body %s", rec.Code, rec.Header().Values("Set-Cookie"), rec.Body)
+			}
+		})
+	}
+	t.Run("SignedInContinuesPastInvalidCookie", func(t *testing.T) {
+		rec := do(e, withCookies(signedIn(page(http.MethodGet, "/orgs")), "__clerk_handshake", "x.y.z"))
+		got := rec.Header().Values("Set-Cookie")
+		if rec.Code != 200 || bodyOf(t, rec)["user"] != "user_1" || len(got) != 1 || !strings.HasPrefix(got[0], "__clerk_handshake=;") || !strings.Contains(got[0], "Max-Age=0") {
+			t.Fatalf("status %d Set-Cookie %q body %s", rec.Code, got, rec.Body)
+		}
+	})
 	t.Run("IgnoredOnAPIRequests", func(t *testing.T) {
 		rec := do(e, api(http.MethodGet, "/api/me?__clerk_handshake="+hs))
 		if rec.Code != 401 || len(rec.Header().Values("Set-Cookie")) != 0 {
@@ -212,5 +240,60 @@ func TestHandshakeForwardsSuffixedDevBrowser(t *testing.T) {
 	rec := do(e, withCookies(page(http.MethodGet, "/orgs"), "__client_uat", uat, "__clerk_db_jwt", "dvb_plain", "__clerk_db_jwt_"+suffix, "dvb_suffixed"))
 	if rec.Code != 307 || !strings.HasSuffix(rec.Header().Get("Location"), "&__clerk_db_jwt=dvb_suffixed") {
 		t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// attemptsPerIP is an AttemptLimiter that allows limit failures per IP.
+type attemptsPerIP struct {
+	mu     sync.Mutex
+	limit  int
+	failed map[string]int
+}
+
+func (l *attemptsPerIP) Blocked(_ context.Context, ip string) (time.Duration, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Minute, l.failed[ip] >= l.limit, nil
+}
+
+func (l *attemptsPerIP) Failed(_ context.Context, ip string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed[ip]++
+	return nil
+}
+
+// TestHandshakeNonceAttempts: anyone can put a nonce in a URL, and each one
+// costs a Backend API call to resolve; a client whose nonces keep failing
+// stops costing calls once its attempts are used up, and is simply signed
+// out as for any unknown nonce.
+func TestHandshakeNonceAttempts(t *testing.T) {
+	t.Parallel()
+	f := pinned(t)
+	var calls atomic.Int64
+	bapi := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"errors":[{"code":"resource_not_found","message":"not found"}]}`))
+	}))
+	t.Cleanup(bapi.Close)
+	cfg := baseConfig(f.clock)
+	cfg.JWTKey, cfg.SecretKey, cfg.APIURL = f.key.PEM(), secret, bapi.URL+"/v1"
+	cfg.HandshakeAttempts = &attemptsPerIP{limit: 3, failed: map[string]int{}}
+	a, err := auth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.a = a
+	e := f.app()
+	for i := range 10 {
+		rec := do(e, page(http.MethodGet, "/orgs?__clerk_handshake_nonce=guess-"+strconv.Itoa(i)))
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/sign-in?") {
+			t.Fatalf("nonce %d: status %d Location %q", i, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("10 unknown nonces from one client made %d Backend API calls, want 3", n)
 	}
 }

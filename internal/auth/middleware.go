@@ -28,7 +28,11 @@ type Authenticator struct {
 	parties  map[string]struct{}
 	sessions *ttlCache[*Auth]
 	machines *ttlCache[*Machine]
-	m2m      *m2m_token.Client
+	revoked  *Revocations
+	// m2m calls the Backend API as this app's machine (with its machine
+	// secret key); nil when no machine secret key is configured.
+	m2m  *m2m_token.Client
+	self selfMachine
 	// http calls the Backend API for handshake nonces.
 	http *http.Client
 
@@ -73,17 +77,19 @@ func New(cfg Config) (*Authenticator, error) {
 		parties:  map[string]struct{}{},
 		sessions: newTTLCache[*Auth](cacheSize),
 		machines: newTTLCache[*Machine](cacheSize),
+		revoked:  cfg.Revocations,
 		http:     httpClient(cfg),
 	}
 	for _, p := range cfg.AuthorizedParties {
 		a.parties[strings.TrimRight(p, "/")] = struct{}{}
 	}
-	if cfg.SecretKey != "" && cfg.APIURL != "" {
+	if cfg.MachineSecretKey != "" && cfg.APIURL != "" {
 		a.m2m = m2m_token.NewClient(&clerk.ClientConfig{BackendConfig: clerk.BackendConfig{
 			HTTPClient: httpClient(cfg),
 			URL:        clerk.String(cfg.APIURL),
-			Key:        clerk.String(cfg.SecretKey),
+			Key:        clerk.String(cfg.MachineSecretKey),
 		}})
+		a.self.id = cfg.MachineID
 	}
 	return a, nil
 }
@@ -139,7 +145,15 @@ func (a *Authenticator) authenticate(c echo.Context) (au *Auth, handled bool, er
 	ck := readCookies(r.Header, a.suffix)
 	if web.IsDocument(c) {
 		if ret, ok := handshakeReturned(c, ck); ok {
-			return a.finishHandshake(c, ret)
+			if au, handled, err := a.finishHandshake(c, ret); handled {
+				return au, handled, err
+			}
+			// An invalid handshake payload is dropped and the request goes
+			// on with its cookies, as @clerk/backend's authenticateRequest
+			// does: a signed-in browser sent to a URL with a stale or
+			// foreign __clerk_handshake must not bounce to sign-in and back.
+			ck = a.dropHandshake(c, ck, ret)
+			r = c.Request()
 		}
 	}
 	tok, rawUAT, _ := ck.sessionToken()

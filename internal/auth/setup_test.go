@@ -49,6 +49,8 @@ type fixture struct {
 	clock *authtest.Clock
 	a     *auth.Authenticator
 	jwks  *authtest.JWKSServer
+	// attempts, when set, limits refused machine-token requests.
+	attempts auth.AttemptLimiter
 }
 
 func baseConfig(clock *authtest.Clock) auth.Config {
@@ -147,7 +149,7 @@ var public = []auth.Route{
 func (f *fixture) app() *echo.Echo {
 	e := echo.New()
 	e.HTTPErrorHandler = testErrorHandler
-	e.Use(f.a.Middleware(), f.a.MachineMiddleware("/api/m2m/"), auth.Policy(public))
+	e.Use(f.a.Middleware(), f.a.MachineMiddleware(f.attempts, "/api/m2m/"), auth.Policy(public))
 	for _, r := range public {
 		e.Add(r.Method, r.Path, whoami)
 	}
@@ -166,7 +168,7 @@ func (f *fixture) app() *echo.Echo {
 	e.PATCH("/api/projects/:id", whoami, auth.RequireOrg())
 	e.DELETE("/api/projects/:id", whoami, auth.RequireOrg())
 	e.GET("/api/beta", whoami, auth.RequireFeature("beta", "Feature not enabled"))
-	e.POST("/api/m2m/usage", whoami, auth.RequireScope("mch_app"))
+	e.POST("/api/m2m/usage", whoami)
 	e.GET("/api/m2m/ping", whoami)
 	return e
 }

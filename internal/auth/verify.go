@@ -46,8 +46,9 @@ func (c clock) Now() time.Time { return c() }
 // header, if any, of a session token; a key from CLERK_JWT_KEY or the JWKS by
 // kid; signature; exp/nbf/iat with 5 s leeway; iss equal to the Frontend API
 // URL; azp in the allow-list when present; exp, iat, sub and sid present;
-// sub not a machine. Successful results are cached by SHA-256 of the token
-// until exp, so a repeat request does no cryptography.
+// sub not a machine; the session not revoked (Config.Revocations). Successful
+// results are cached by SHA-256 of the token until exp, so a repeat request
+// does no cryptography.
 func (a *Authenticator) Verify(ctx context.Context, token string) (*Auth, error) {
 	if len(token) > maxTokenLen {
 		return nil, errMalformed
@@ -56,7 +57,12 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*Auth, error)
 	key := keyOf(token)
 	if au, ok := a.sessions.get(key, now); ok {
 		a.cacheHits.Add(1)
-		return au, nil // it passed every check below when it was cached
+		// It passed every check below when it was cached; only the
+		// session's revocation can have changed since.
+		if a.revoked.Revoked(au.SessionID) {
+			return nil, errRevoked
+		}
+		return au, nil
 	}
 	a.cacheMisses.Add(1)
 	if !wellFormed(token) {
@@ -87,6 +93,9 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (*Auth, error)
 	au, err := authFromClaims(claims, extra)
 	if err != nil {
 		return nil, err
+	}
+	if a.revoked.Revoked(au.SessionID) {
+		return nil, errRevoked
 	}
 	a.sessions.put(key, au, au.ExpiresAt.Add(leeway), now)
 	return au, nil

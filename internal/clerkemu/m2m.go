@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -161,6 +162,40 @@ func (e *Emulator) handleDeleteMachine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, clerk.DeletedResource{Object: "machine", ID: r.PathValue("id"), Deleted: true})
+}
+
+// AppMachineName names the machine that stands for the app itself: the
+// app verifies machine tokens with its secret key, as a Clerk app does with
+// CLERK_MACHINE_SECRET_KEY, so only machines scoped to it get in.
+const AppMachineName = "app"
+
+// AppMachine returns the id and secret key of the app's own machine,
+// creating it on first use. The emulator hands it to the app the way it
+// hands over its instance secret key; other machines reach the app's machine
+// routes once they are scoped to it (POST /machines {"scoped_machines":
+// [id]}, or POST /machines/{id}/scopes).
+func (e *Emulator) AppMachine(ctx context.Context) (id, secretKey string, err error) {
+	err = pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+		// Two processes starting on one fresh database must create one
+		// machine, not two.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('clerkemu.app_machine'))"); err != nil {
+			return err
+		}
+		m, err := one[machineRow](ctx, tx, "SELECT "+machineCols+" FROM clerkemu.machines WHERE name = $1 ORDER BY created_at LIMIT 1", AppMachineName)
+		if err == nil {
+			id, secretKey = m.ID, m.SecretKey
+			return nil
+		}
+		if !errors.Is(err, errNotFound) {
+			return err
+		}
+		now := e.nowMS()
+		id, secretKey = newID("mch"), "ak_"+randomHex(24)
+		_, err = tx.Exec(ctx, `INSERT INTO clerkemu.machines (`+machineCols+`) VALUES ($1, $2, $3, '{}', 3600, $4, $4)`,
+			id, AppMachineName, secretKey, now)
+		return err
+	})
+	return id, secretKey, err
 }
 
 // machineBySecret authenticates a caller that presents a machine's ak_ key.

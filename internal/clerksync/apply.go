@@ -31,6 +31,10 @@ type change struct {
 	objectID string // Clerk id of the object the event is about
 	orgID    string // Clerk organisation id, for the per-org delivery log
 	apply    func(ctx context.Context, q *store.Queries) (Status, error)
+	// revoked is the session a session.revoked/ended/removed event ends,
+	// and when; Options.Revoked hears of it once the event is committed.
+	revoked   string
+	revokedAt time.Time
 }
 
 // decode turns an event into a change. The error is always permanent.
@@ -116,8 +120,14 @@ func decode(ev Event) (change, error) {
 				Reason:      action,
 				RevokedAt:   tz(firstNonZero(d.UpdatedAt.Time, at)),
 			}
-			return change{objectID: id, apply: func(ctx context.Context, q *store.Queries) (Status, error) {
-				return changed(q.RecordRevokedSession(ctx, p))
+			return change{objectID: id, revoked: id, revokedAt: p.RevokedAt.Time, apply: func(ctx context.Context, q *store.Queries) (Status, error) {
+				st, err := changed(q.RecordRevokedSession(ctx, p))
+				if err != nil {
+					return st, err
+				}
+				// Announced even when already recorded: a replay then reaches
+				// an instance that missed the first announcement.
+				return st, q.NotifySessionRevoked(ctx, id)
 			}}, nil
 		}
 	}

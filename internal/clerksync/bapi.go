@@ -147,3 +147,22 @@ func (b Backend) fetch(ctx context.Context) (clerkState, error) {
 	}
 	return st, nil
 }
+
+// instanceResource is the part of GET /instance the app reads. clerk-sdk-go
+// v2.4.2 has no client for it; the endpoint is in Clerk's Backend API
+// reference and @clerk/backend's InstanceAPI.get.
+type instanceResource struct {
+	clerk.APIResource
+	Object string `json:"object"`
+	ID     string `json:"id"`
+}
+
+// InstanceID asks the Backend API which instance the secret key belongs
+// to (GET /instance), e.g. to pin webhooks to it.
+func (b Backend) InstanceID(ctx context.Context) (string, error) {
+	var in instanceResource
+	if err := clerk.NewBackend(&b.clientConfig().BackendConfig).Call(ctx, clerk.NewAPIRequest(http.MethodGet, "/instance"), &in); err != nil {
+		return "", err
+	}
+	return in.ID, nil
+}

@@ -116,15 +116,21 @@ func (s *Syncer) Delivery(ctx context.Context, id int64) (Delivery, error) {
 // an apperr NotFound for an unknown id; any other error is transient and
 // nothing was written.
 func (s *Syncer) Replay(ctx context.Context, id int64) (Result, error) {
-	res, err := s.replay(ctx, id, nil)
+	// Learned before the transaction, so no connection waits on Clerk.
+	instance, err := s.instance(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := s.replay(ctx, id, instance, nil)
 	if err != nil && isPermanent(err) {
-		res, err = s.replay(ctx, id, err)
+		res, err = s.replay(ctx, id, instance, err)
 	}
 	return res, err
 }
 
-func (s *Syncer) replay(ctx context.Context, id int64, fault error) (Result, error) {
+func (s *Syncer) replay(ctx context.Context, id int64, instance string, fault error) (Result, error) {
 	var res Result
+	var ch change
 	err := runTx(ctx, s.pool, func(q *store.Queries) error {
 		// The row lock serialises a replay with a concurrent redelivery or a
 		// second replay of the same event.
@@ -135,11 +141,10 @@ func (s *Syncer) replay(ctx context.Context, id int64, fault error) (Result, err
 		if err != nil {
 			return err
 		}
-		var ch change
 		if fault == nil {
 			ev, perr := ParseEvent(r.Payload)
 			if perr == nil {
-				ch, fault = s.prepare(ev)
+				ch, fault = s.prepare(ev, instance)
 			} else {
 				fault = permanentf("%v", perr)
 			}
@@ -147,5 +152,6 @@ func (s *Syncer) replay(ctx context.Context, id int64, fault error) (Result, err
 		res, err = s.process(ctx, q, id, ch, fault, "")
 		return err
 	})
+	s.committed(ch, res, err)
 	return res, err
 }

@@ -5,22 +5,36 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/saasstarter/saas/db/store"
+	"github.com/saasstarter/saas/internal/clerkid"
 )
 
 // Options configures a Syncer.
 type Options struct {
 	// InstanceID, when set, is the Clerk instance (ins_…) whose events are
 	// applied. Events from any other instance are recorded as ignored: a
-	// defence against a development secret configured in production.
+	// defence against a development secret configured in production
+	// (checklist W-12).
 	InstanceID string
+	// InstanceLookup, used when InstanceID is empty, learns the instance id
+	// (e.g. Backend.InstanceID). It is called when the first event arrives,
+	// not at start, and its answer is kept; until it has answered, events
+	// are refused as transient failures (5xx, so Svix retries them), never
+	// applied unpinned.
+	InstanceLookup func(context.Context) (string, error)
 	// Logger receives one line per failed or ignored delivery; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Revoked, when set, hears of every session a committed event ended,
+	// so this instance refuses its tokens at once; other instances learn
+	// of it from the NOTIFY the same transaction sends (WatchRevocations).
+	Revoked func(session string, at time.Time)
 }
 
 // Syncer applies Clerk events to the database.
@@ -28,6 +42,10 @@ type Syncer struct {
 	pool *pgxpool.Pool
 	opts Options
 	log  *slog.Logger
+
+	// mu guards learned, the instance id InstanceLookup answered.
+	mu      sync.Mutex
+	learned string
 }
 
 // New returns a Syncer that writes through pool.
@@ -62,7 +80,11 @@ func (s *Syncer) Ingest(ctx context.Context, svixID string, body []byte) (Result
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	ch, fault := s.prepare(ev)
+	instance, err := s.instance(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	ch, fault := s.prepare(ev, instance)
 	res, err := s.ingest(ctx, svixID, ev, ch, fault, payload)
 	if err != nil && isPermanent(err) {
 		// The database refused the data itself. The transaction is gone, so
@@ -76,13 +98,38 @@ func (s *Syncer) Ingest(ctx context.Context, svixID string, body []byte) (Result
 }
 
 // prepare decodes the event into a change, or returns the permanent fault
-// that stops it from being applied.
-func (s *Syncer) prepare(ev Event) (change, error) {
+// that stops it from being applied. instance is the pinned instance id, ""
+// when events of any instance are applied.
+func (s *Syncer) prepare(ev Event, instance string) (change, error) {
 	ch, err := decode(ev)
-	if err == nil && s.opts.InstanceID != "" && ev.InstanceID != s.opts.InstanceID {
-		err = &ignoredError{fmt.Sprintf("instance_id %q is not the configured instance", ev.InstanceID)}
+	if err == nil && instance != "" && ev.InstanceID != instance {
+		err = &ignoredError{fmt.Sprintf("instance_id %q is not this app's instance", ev.InstanceID)}
 	}
 	return ch, err
+}
+
+// instance returns the instance id events must carry: Options.InstanceID,
+// or the one InstanceLookup answered (asked once, then kept), or "" when
+// neither is set.
+func (s *Syncer) instance(ctx context.Context) (string, error) {
+	if s.opts.InstanceID != "" || s.opts.InstanceLookup == nil {
+		return s.opts.InstanceID, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.learned != "" {
+		return s.learned, nil
+	}
+	id, err := s.opts.InstanceLookup(ctx)
+	if err != nil {
+		return "", fmt.Errorf("learn the Clerk instance id (or set CLERK_INSTANCE_ID): %w", err)
+	}
+	if !clerkid.Valid(clerkid.Instance, id) {
+		return "", fmt.Errorf("the Backend API named an invalid instance id %q", clean(id, maxID))
+	}
+	s.learned = id
+	s.log.InfoContext(ctx, "webhooks pinned to the Clerk instance", "instance_id", id)
+	return id, nil
 }
 
 // ignoredError marks an event that is deliberately not applied.
@@ -113,7 +160,18 @@ func (s *Syncer) ingest(ctx context.Context, svixID string, ev Event, ch change,
 		res, err = s.process(ctx, q, id, ch, fault, want.Status)
 		return err
 	})
+	s.committed(ch, res, err)
 	return res, err
+}
+
+// committed passes on what a committed change means beyond the database: a
+// revoked session (also when it was already recorded: adding it again to
+// the set is harmless, and a replay must reach an instance that missed it).
+func (s *Syncer) committed(ch change, res Result, err error) {
+	if err != nil || ch.revoked == "" || s.opts.Revoked == nil || res.Status == StatusFailed || res.Status == StatusIgnored {
+		return
+	}
+	s.opts.Revoked(ch.revoked, ch.revokedAt)
 }
 
 // outcomeOf is the result of processing an event with the given fault (nil:

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -16,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/saasstarter/saas/internal/clerkid"
 )
 
 // Environment names.
@@ -58,6 +62,13 @@ type Config struct {
 	ClerkAPIURL          string
 	ClerkWebhookSecret   string
 	ClerkAuthorizedParty []string
+	// ClerkMachineSecretKey is this app's machine secret key (ak_…): machine
+	// tokens are verified as this machine. Empty switches the machine routes
+	// off.
+	ClerkMachineSecretKey string
+	// ClerkInstanceID is the Clerk instance (ins_…) whose webhooks are
+	// applied; empty means it is learned from the Backend API.
+	ClerkInstanceID string
 	// ClerkProxyURL, in Clerk mode, is where the app serves Clerk's
 	// Frontend API through its own origin (Clerk's proxy setup); nil when
 	// CLERK_PROXY_URL is unset. Tokens then carry it as iss.
@@ -146,6 +157,14 @@ func Load(getenv Getenv) (Config, error) {
 	c.ClerkJWTKey = getenv("CLERK_JWT_KEY")
 	c.ClerkAPIURL = orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1")
 	c.ClerkWebhookSecret = getenv("CLERK_WEBHOOK_SIGNING_SECRET")
+	c.ClerkMachineSecretKey = getenv("CLERK_MACHINE_SECRET_KEY")
+	if c.ClerkMachineSecretKey != "" && (!strings.HasPrefix(c.ClerkMachineSecretKey, "ak_") || len(c.ClerkMachineSecretKey) < 8) {
+		return c, errors.New("CLERK_MACHINE_SECRET_KEY must be a machine secret key (ak_…) from the Clerk Dashboard's Machines page")
+	}
+	c.ClerkInstanceID = getenv("CLERK_INSTANCE_ID")
+	if c.ClerkInstanceID != "" && !clerkid.Valid(clerkid.Instance, c.ClerkInstanceID) {
+		return c, fmt.Errorf("CLERK_INSTANCE_ID must be a Clerk instance id (ins_…), not %q", c.ClerkInstanceID)
+	}
 	c.EmulatorSecretKey = orDefault(getenv("CLERK_EMULATOR_SECRET_KEY"), "sk_test_emulator")
 	if ap := getenv("CLERK_AUTHORIZED_PARTIES"); ap != "" {
 		for _, p := range strings.Split(ap, ",") {
@@ -300,9 +319,9 @@ func (c *Config) loadSessionSecrets(raw string) error {
 		if c.Production() {
 			return errors.New("SESSION_SECRET is required in production (comma-separated keys, each at least 32 bytes)")
 		}
-		key, err := localSessionSecret()
+		key, err := localSessionSecret(LocalDir)
 		if err != nil {
-			return fmt.Errorf("SESSION_SECRET is unset and no local secret could be created: %w", err)
+			return fmt.Errorf("SESSION_SECRET is unset and %w", err)
 		}
 		c.SessionSecrets = [][]byte{key}
 		return nil
@@ -321,25 +340,56 @@ func (c *Config) loadSessionSecrets(raw string) error {
 // generated session secret) is kept. It is ignored by git.
 const LocalDir = ".local"
 
-// localSessionSecret returns the development session secret, creating it on
-// first use, so that sign-ins survive restarts without any setup.
-func localSessionSecret() ([]byte, error) {
-	path := filepath.Join(LocalDir, "session-secret")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minSecretLen {
+// localSessionSecret returns the development session secret kept in dir,
+// creating it on first use, so that sign-ins survive restarts without any
+// setup. A file that other users could read, or that belongs to someone
+// else, is refused: whoever holds the key can forge session cookies.
+func localSessionSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "session-secret")
+	b, err := readPrivateFile(path)
+	switch {
+	case err == nil && len(strings.TrimSpace(string(b))) >= minSecretLen:
 		return []byte(strings.TrimSpace(string(b))), nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, err
 	}
 	buf := make([]byte, 48)
 	if _, err := rand.Read(buf); err != nil {
 		return nil, err
 	}
 	key := base64.RawURLEncoding.EncodeToString(buf)
-	if err := os.MkdirAll(LocalDir, 0o700); err != nil {
-		return nil, err
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s could not be created: %w", dir, err)
 	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s could not be written: %w", path, err)
 	}
 	return []byte(key), nil
+}
+
+// readPrivateFile reads path if it is a regular file of the current user
+// that nobody else can read or write. The checks are made on the open file,
+// so the file checked is the file read.
+func readPrivateFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file: delete it to generate a new secret", path)
+	case !ownedByCurrentUser(fi):
+		return nil, fmt.Errorf("%s belongs to another user: delete it to generate a new secret, or set SESSION_SECRET", path)
+	case runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0:
+		// Windows reports synthetic permission bits; its ACLs are not checked.
+		return nil, fmt.Errorf("%s is readable or writable by other users (mode %04o): run chmod 600 %s, or delete it to generate a new secret", path, fi.Mode().Perm(), path)
+	}
+	return io.ReadAll(f)
 }
 
 // LogValue prints the configuration for the start-up log with every secret
@@ -357,6 +407,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("clerk_jwt_key", c.ClerkJWTKey != ""),
 		slog.String("clerk_api_url", c.ClerkAPIURL),
 		slog.String("clerk_webhook_signing_secret", mask(c.ClerkWebhookSecret)),
+		slog.String("clerk_machine_secret_key", mask(c.ClerkMachineSecretKey)),
+		slog.String("clerk_instance_id", c.ClerkInstanceID),
 		slog.Any("clerk_authorized_parties", c.ClerkAuthorizedParty),
 		slog.String("clerk_proxy_url", urlString(c.ClerkProxyURL)),
 		slog.Int("api_rate_limit", c.APIRateLimit),

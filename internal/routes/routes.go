@@ -69,4 +69,6 @@ const (
 	OpsWebhook   = "/ops/webhooks/:id"
 	OpsReplay    = "/ops/webhooks/:id/replay"
 	OpsReconcile = "/ops/reconcile"
+	OpsOrg       = "/ops/orgs/:org_id"
+	OpsOrgPlan   = "/ops/orgs/:org_id/plan"
 )

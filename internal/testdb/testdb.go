@@ -185,10 +185,15 @@ func Main(m *testing.M, after ...func()) int {
 	dropped.Unlock()
 	// Concurrent drops share checkpoints: PostgreSQL's checkpointer serves
 	// every request that is waiting when it starts with one checkpoint.
+	// A few at a time: PostgreSQL's connection limit is shared with
+	// whatever else runs against the server.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	slots := make(chan struct{}, 4)
 	for _, name := range names {
+		slots <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-slots }()
 			if err := Drop(name); err != nil {
 				mu.Lock()
 				fmt.Fprintln(os.Stderr, "testdb:", err)

@@ -118,29 +118,18 @@ type InvitationsPage struct {
 	Notice string
 }
 
-// SettingsForm is the organisation settings form's values.
+// SettingsForm is the organisation settings form's values, with the plan
+// and feature flags, which the screen shows but does not change.
 type SettingsForm struct {
 	Name, Slug, LogoURL, Plan string
 	Features                  []string
 }
 
-// HasFeature reports whether f is checked.
-func (f SettingsForm) HasFeature(name string) bool {
-	for _, x := range f.Features {
-		if x == name {
-			return true
-		}
-	}
-	return false
-}
-
 // SettingsPage is the settings screen.
 type SettingsPage struct {
-	Frame    AdminFrame
-	Form     SettingsForm
-	Plans    []string
-	Features []string
-	Status   SettingsStatus
+	Frame  AdminFrame
+	Form   SettingsForm
+	Status SettingsStatus
 }
 
 // SettingsStatus is the save state shown beside the form.

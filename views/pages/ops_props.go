@@ -1,6 +1,9 @@
 package pages
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // OpsPage is the operator console's overview.
 type OpsPage struct {
@@ -54,3 +57,19 @@ type DirectoryOrg struct {
 	Stub, Deleted        bool
 	CreatedAt            time.Time
 }
+
+// OpsOrgPage is one organisation's plan screen in the operator console.
+type OpsOrgPage struct {
+	CSRF               string
+	ID, Name, Slug     string
+	Members            int64
+	Stub, Deleted      bool
+	Plan               string
+	Features           []string
+	Plans, AllFeatures []string
+	// Notice confirms the last change, and takes focus.
+	Notice string
+}
+
+// HasFeature reports whether the organisation has feature f.
+func (p OpsOrgPage) HasFeature(f string) bool { return slices.Contains(p.Features, f) }
