@@ -171,6 +171,8 @@ var PublicRoutes = []auth.Route{
 	{Method: http.MethodGet, Path: routes.Readyz},
 	{Method: http.MethodGet, Path: static.URLPrefix + "*"},
 	{Method: http.MethodPost, Path: routes.Webhook},
+	// Unknown paths answer 404 to everyone (CONTRACT.md, Routes).
+	{Method: auth.AnyMethod, Path: routes.Unmatched},
 }
 
 // New builds the application on an open, migrated pool.

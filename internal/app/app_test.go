@@ -317,3 +317,49 @@ func TestSignInPageKeepsOnlySafeRedirects(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownPathsAre404ForEveryone: a path no route matches is a 404 page,
+// fragment or JSON whether or not anyone is signed in (CONTRACT.md); a
+// known path with a method it does not have is refused to a signed-out
+// caller like the route itself.
+func TestUnknownPathsAre404ForEveryone(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	page := map[string]string{"Accept": "text/html", "Sec-Fetch-Dest": "document"}
+	for name, c := range map[string]struct {
+		path   string
+		header map[string]string
+		want   string // a data-testid in the body, or JSON
+	}{
+		"Page":     {"/no-such-page", page, `[data-testid="error-status"]`},
+		"HTMX":     {"/no-such-page", map[string]string{"HX-Request": "true"}, `[data-testid="error-fragment"]`},
+		"API":      {"/api/no-such-endpoint", nil, "json"},
+		"Deep":     {"/no/such/deep/page", page, `[data-testid="error-status"]`},
+		"Encoded":  {"/%61dmin/members", page, `[data-testid="error-status"]`},
+		"NotAsset": {"/static/no-such.css", nil, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := get(t, srv.URL+c.path, c.header)
+			if res.StatusCode != http.StatusNotFound {
+				t.Fatalf("signed out %s = %d (Location %q), want 404", c.path, res.StatusCode, res.Header.Get("Location"))
+			}
+			switch c.want {
+			case "json":
+				if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Fatalf("Content-Type %q, want JSON", ct)
+				}
+			case "":
+			default:
+				if parse(t, res).Find(c.want).Length() != 1 {
+					t.Fatalf("no %s in the 404 answer", c.want)
+				}
+			}
+		})
+	}
+	t.Run("KnownPathOtherMethodIsRefused", func(t *testing.T) {
+		res := get(t, srv.URL+"/projects/1/rename", page)
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/sign-in") {
+			t.Fatalf("signed out GET of a POST-only route = %d (Location %q), want the sign-in redirect", res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+}

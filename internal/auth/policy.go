@@ -37,6 +37,9 @@ const (
 	MsgNoOrg           = "Must be in an org"
 )
 
+// AnyMethod in a public Route matches every method.
+const AnyMethod = "*"
+
 // Route is one method and Echo route template (c.Path()), such as
 // {GET, "/sign-in/*"}. Templates, not URL paths, are compared, so encodings
 // and dot segments in a request cannot make a protected route look public.
@@ -60,6 +63,9 @@ func Policy(public []Route) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if _, ok := allowed[Route{c.Request().Method, c.Path()}]; ok {
+				return next(c)
+			}
+			if _, ok := allowed[Route{AnyMethod, c.Path()}]; ok {
 				return next(c)
 			}
 			if a := From(c.Request().Context()); a.SignedIn() || a.Machine != nil {

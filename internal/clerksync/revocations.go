@@ -69,7 +69,11 @@ func WatchRevocations(ctx context.Context, pool *pgxpool.Pool, set *auth.Revocat
 }
 
 func watchOnce(ctx context.Context, pool *pgxpool.Pool, set *auth.Revocations) error {
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	// The pool's own tracer (the connection gate of internal/database)
+	// counts the pool's connections; this one is not the pool's.
+	cc := pool.Config().ConnConfig.Copy()
+	cc.Tracer = nil
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,15 @@ const (
 	SignIn  = "/sign-in"
 	SignUp  = "/sign-up"
 	Healthz = "/healthz"
-	Readyz  = "/readyz"
-	Static  = "/static"
-	Webhook = "/api/webhooks/clerk"
+	// Unmatched is the template Echo reports (c.Path()) for a path that
+	// matches no route at all: it answers 404 whoever asks, so a signed-out
+	// visitor is not sent to sign in for a page that does not exist. (A
+	// known path with another method keeps its own template, and is
+	// refused like the route itself.)
+	Unmatched = ""
+	Readyz    = "/readyz"
+	Static    = "/static"
+	Webhook   = "/api/webhooks/clerk"
 )
 
 // Signed-in pages.
