@@ -28,6 +28,7 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerkemu"
+	"github.com/saasstarter/saas/internal/clerkjs"
 	"github.com/saasstarter/saas/internal/clerkproxy"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
@@ -83,7 +84,10 @@ type ClerkSettings struct {
 	// use, and the exact iss of session tokens: the proxy URL when the
 	// Frontend API is proxied (always in emulator mode).
 	FrontendAPI string
-	ScriptURL   string
+	// ClerkJSURL and UIURL are the pinned ClerkJS and @clerk/ui browser
+	// bundles on the Frontend API (internal/clerkjs pins their versions):
+	// served by Clerk in Clerk mode, by the emulator in emulator mode.
+	ClerkJSURL, UIURL string
 	// ProxyURL is the Frontend API proxy on the app's origin, or empty.
 	ProxyURL string
 }
@@ -116,10 +120,12 @@ type Options struct {
 // the Clerk Dashboard (Sessions → Customize session token) in Clerk mode and
 // given to the emulator in emulator mode. org_plan and feature_flags carry
 // the organisation's plan and feature flags (CONTRACT.md); operator marks the
-// deployment's operators (the /ops console) from the user's public metadata.
-// A shortcode that is the whole value keeps its JSON type, and is left out
-// when the metadata has no such key.
-const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}","operator":"{{user.public_metadata.operator}}"}`
+// deployment's operators (the /ops console) from the user's public metadata;
+// name and org_name let the page header show who is signed in, and where,
+// before Clerk's components have loaded. A shortcode that is the whole value
+// keeps its JSON type, and is left out when the metadata has no such key.
+const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}",` +
+	`"operator":"{{user.public_metadata.operator}}","name":"{{user.full_name || user.primary_email_address}}","org_name":"{{org.name}}"}`
 
 // PublicRoutes is the contract's list of routes that need no session. Every
 // other route is denied to anonymous callers (auth.Policy).
@@ -182,7 +188,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	a.render = &render.Renderer{
 		Sessions: sessions,
 		Clerk: layouts.ClerkScript{
-			ScriptURL:      a.Clerk.ScriptURL,
+			ClerkJSURL:     a.Clerk.ClerkJSURL,
+			UIURL:          a.Clerk.UIURL,
 			PublishableKey: a.Clerk.PublishableKey,
 			ProxyURL:       a.Clerk.ProxyURL,
 			Emulator:       a.Emulator != nil,
@@ -264,10 +271,9 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 			JWTKey:         a.cfg.ClerkJWTKey,
 			WebhookSecret:  a.cfg.ClerkWebhookSecret,
 			FrontendAPI:    fapi,
-			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
 			ProxyURL:       proxy,
 		}
-		return nil
+		return a.Clerk.pinBundles()
 	}
 	ecfg := opt.Emulator
 	ecfg.BaseURL = a.cfg.BaseURL
@@ -297,9 +303,22 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		JWTKey:        emu.PublicKeyPEM(),
 		WebhookSecret: emu.WebhookSecret(),
 		FrontendAPI:   emu.ProxyURL(),
-		ScriptURL:     emu.ScriptURL(),
 		ProxyURL:      emu.ProxyURL(),
 	}
+	return a.Clerk.pinBundles()
+}
+
+// pinBundles sets the bundle URLs: the pinned versions on the Frontend API,
+// in both modes, so production runs the bundles the tests ran.
+func (s *ClerkSettings) pinBundles() error {
+	m, err := clerkjs.Pinned()
+	if err != nil {
+		return err
+	}
+	cjs, _ := m.Package(clerkjs.ClerkJSPackage)
+	ui, _ := m.Package(clerkjs.UIPackage)
+	s.ClerkJSURL = s.FrontendAPI + cjs.URLPath()
+	s.UIURL = s.FrontendAPI + ui.URLPath()
 	return nil
 }
 
@@ -347,7 +366,8 @@ func identity(c echo.Context) layouts.Identity {
 	if !u.SignedIn() {
 		return layouts.Identity{}
 	}
-	return layouts.Identity{SignedIn: true, UserID: u.UserID, OrgID: u.OrgID, OrgSlug: u.OrgSlug, OrgRole: u.OrgRole, Operator: u.Operator}
+	return layouts.Identity{SignedIn: true, UserID: u.UserID, UserName: u.UserName, OrgID: u.OrgID, OrgSlug: u.OrgSlug,
+		OrgName: u.OrgName, OrgRole: u.OrgRole, Operator: u.Operator}
 }
 
 // logIdentity gives the access log the user and organisation of a request

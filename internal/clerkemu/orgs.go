@@ -348,9 +348,7 @@ func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func
 	writeJSON(w, http.StatusOK, e.orgJSON(o))
 }
 
-// handleDeleteOrg announces each membership's end before
-// organization.deleted, and clears the organization from sessions that had
-// it active, so their next token carries no org.
+// handleDeleteOrg is DELETE /v1/organizations/{id} (deleteOrg).
 func (e *Emulator) handleDeleteOrg(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := decodeBody(r, &struct{}{}); err != nil {
@@ -363,28 +361,38 @@ func (e *Emulator) handleDeleteOrg(w http.ResponseWriter, r *http.Request) {
 		if o, err = getOrg(ctx, tx, r.PathValue("id")); err != nil {
 			return err
 		}
-		mems, err := many[membershipRow](ctx, tx, "SELECT "+membershipCols+" FROM clerkemu.memberships WHERE org_id = $1 ORDER BY created_at", o.ID)
-		if err != nil {
-			return err
-		}
-		for _, m := range mems {
-			if err := e.emitMembership(ctx, tx, "organizationMembership.deleted", m); err != nil {
-				return err
-			}
-		}
-		if err := e.emit(ctx, tx, "organization.deleted", o.ID,
-			map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true}); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE active_org_id = $1", o.ID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID)
-		return err
+		return e.deleteOrg(ctx, tx, o)
 	})
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true})
+	writeJSON(w, http.StatusOK, deletedOrgJSON(o))
+}
+
+func deletedOrgJSON(o *orgRow) map[string]any {
+	return map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true}
+}
+
+// deleteOrg deletes an organization: each membership's end is announced
+// before organization.deleted, and sessions that had it active lose it, so
+// their next token carries no org.
+func (e *Emulator) deleteOrg(ctx context.Context, tx pgx.Tx, o *orgRow) error {
+	mems, err := many[membershipRow](ctx, tx, "SELECT "+membershipCols+" FROM clerkemu.memberships WHERE org_id = $1 ORDER BY created_at", o.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range mems {
+		if err := e.emitMembership(ctx, tx, "organizationMembership.deleted", m); err != nil {
+			return err
+		}
+	}
+	if err := e.emit(ctx, tx, "organization.deleted", o.ID, deletedOrgJSON(o)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE active_org_id = $1", o.ID); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID)
+	return err
 }
