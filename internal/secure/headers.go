@@ -28,7 +28,8 @@ func NonceFromContext(ctx context.Context) string {
 
 // Config lists the third-party origins the page may use. With Clerk they are
 // the Frontend API host (ClerkJS and its API), Clerk's image CDN and
-// Cloudflare's bot challenge; in emulator mode everything is same-origin.
+// Cloudflare's bot challenge (Clerk's CAPTCHA); in emulator mode, and with
+// the Frontend API proxied, ClerkJS and its API are on the app's origin.
 type Config struct {
 	// ScriptSrc, ConnectSrc, ImgSrc and FrameSrc are origins added to the
 	// matching directives.
@@ -52,10 +53,17 @@ func NewNonce() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// Policy returns the Content-Security-Policy for a nonce. Scripts run only
-// with the nonce ('strict-dynamic' lets a nonced loader such as ClerkJS load
-// its own chunks); there is no 'unsafe-inline' or 'unsafe-eval' for scripts.
-// Inline styles stay allowed because ClerkJS injects CSS-in-JS.
+// Policy returns the Content-Security-Policy for a nonce, with what ClerkJS
+// and @clerk/ui need and no more (Clerk's CSP guide,
+// https://clerk.com/docs/guides/secure/best-practices/csp-headers):
+//   - scripts run only with the nonce; 'strict-dynamic' lets the nonced
+//     bundles load their own chunks, and nothing allows eval;
+//   - styles come from the app's stylesheet or carry the nonce: Clerk's
+//     components insert theirs with it (Clerk.load's nonce option), so no
+//     'unsafe-inline';
+//   - workers from blob: (ClerkJS runs its timers in a worker);
+//   - images from 'self' and data: (Clerk's components draw some as data:
+//     SVG), plus Clerk's image CDN in Clerk mode.
 func (c Config) Policy(nonce string) string {
 	join := func(base string, extra []string) string {
 		if len(extra) == 0 {
@@ -68,7 +76,7 @@ func (c Config) Policy(nonce string) string {
 		join("script-src 'nonce-"+nonce+"' 'strict-dynamic' 'self'", c.ScriptSrc),
 		join("connect-src 'self'", c.ConnectSrc),
 		join("img-src 'self' data:", c.ImgSrc),
-		"style-src 'self' 'unsafe-inline'",
+		"style-src 'self' 'nonce-" + nonce + "'",
 		"font-src 'self'",
 		"worker-src 'self' blob:",
 		join("frame-src 'self'", c.FrameSrc),
