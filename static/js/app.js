@@ -53,7 +53,8 @@
   var nonce = (document.currentScript && document.currentScript.nonce) || "";
 
   // The app's colours, from its stylesheet (light or dark), for Clerk's
-  // components.
+  // components; <SignUp/> also asks for the optional first and last name,
+  // which the app shows in member lists.
   function appearance() {
     var css = window.getComputedStyle(document.documentElement);
     var v = function (name) { return css.getPropertyValue(name).trim(); };
@@ -68,6 +69,7 @@
         fontFamily: v("--font"),
         borderRadius: "0.5rem",
       },
+      options: { showOptionalFields: true },
     };
   }
 
