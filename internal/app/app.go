@@ -322,9 +322,13 @@ func (s *ClerkSettings) pinBundles() error {
 	return nil
 }
 
-// securityConfig allows exactly the origins ClerkJS needs in Clerk mode;
-// in emulator mode, and for a proxied Frontend API, ClerkJS and its API are
-// on the app's own origin ('self').
+// securityConfig allows exactly what ClerkJS and @clerk/ui need beyond the
+// app's own origin. In emulator mode, and with the Frontend API proxied,
+// the bundles and the Frontend API are on the app's origin ('self'); in
+// Clerk mode they are on the Frontend API's host. With Clerk, images come
+// from Clerk's CDN and the bot protection (CAPTCHA on sign-up) from
+// Cloudflare's challenge frame and script. ClerkJS's telemetry is switched
+// off (app.js), so clerk-telemetry.com is not allowed.
 func (a *App) securityConfig() secure.Config {
 	sc := secure.Config{HSTS: a.cfg.Production()}
 	if a.Emulator == nil {

@@ -61,7 +61,8 @@ func NewNonce() string {
 //   - styles come from the app's stylesheet or carry the nonce: Clerk's
 //     components insert theirs with it (Clerk.load's nonce option), so no
 //     'unsafe-inline';
-//   - workers from blob: (ClerkJS runs its timers in a worker);
+//   - workers from blob: only (ClerkJS runs its timers in a worker);
+//   - frames only for Clerk's CAPTCHA (Clerk mode), none otherwise;
 //   - images from 'self' and data: (Clerk's components draw some as data:
 //     SVG), plus Clerk's image CDN in Clerk mode.
 func (c Config) Policy(nonce string) string {
@@ -71,6 +72,12 @@ func (c Config) Policy(nonce string) string {
 		}
 		return base + " " + strings.Join(extra, " ")
 	}
+	// Nothing of the app's own is framed: frames are only for what Clerk
+	// needs (its CAPTCHA, in Clerk mode).
+	frameSrc := "frame-src 'none'"
+	if len(c.FrameSrc) > 0 {
+		frameSrc = "frame-src " + strings.Join(c.FrameSrc, " ")
+	}
 	directives := []string{
 		"default-src 'self'",
 		join("script-src 'nonce-"+nonce+"' 'strict-dynamic' 'self'", c.ScriptSrc),
@@ -78,8 +85,8 @@ func (c Config) Policy(nonce string) string {
 		join("img-src 'self' data:", c.ImgSrc),
 		"style-src 'self' 'nonce-" + nonce + "'",
 		"font-src 'self'",
-		"worker-src 'self' blob:",
-		join("frame-src 'self'", c.FrameSrc),
+		"worker-src blob:",
+		frameSrc,
 		"frame-ancestors 'none'",
 		"base-uri 'self'",
 		"form-action 'self'",
