@@ -227,9 +227,9 @@ func (e *Emulator) handleFrontendMemberships(w http.ResponseWriter, r *http.Requ
 	}
 	var mems []*membershipRow
 	if err == nil {
-		roles := r.URL.Query()["role"]
-		for i := range roles {
-			roles[i] = normalizeRole(roles[i])
+		roles := []string{}
+		for _, role := range r.URL.Query()["role"] {
+			roles = append(roles, normalizeRole(role))
 		}
 		mems, err = many[membershipRow](ctx, e.pool, "SELECT "+membershipCols+
 			" FROM clerkemu.memberships WHERE org_id = $1 AND (cardinality($2::text[]) = 0 OR role = ANY($2)) ORDER BY created_at, id",
