@@ -287,6 +287,8 @@ func TestOrgSwitcherJourneyInBrowser(t *testing.T) {
 	waitText(t, b, `[data-testid="dashboard"] [data-testid="org-name"]`, "Acme")
 	waitText(t, b, `.cl-organizationSwitcherTrigger .cl-organizationPreviewMainIdentifier`, "Acme")
 	waitText(t, b, `.cl-userButtonOuterIdentifier`, "Dave Dunn")
+	waitJS(t, b, "the server-rendered names hidden once Clerk's components render",
+		`["user-name", "active-org"].every(function (id) { return getComputedStyle(document.querySelector('[data-testid="' + id + '"]')).display === "none"; })`)
 	shot(t, b, "header.png", chromedp.Screenshot(chromedp.CSS(`header.site-header`)))
 
 	openOrgSwitcher(t, b)
