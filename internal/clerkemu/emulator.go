@@ -278,7 +278,7 @@ func (e *Emulator) Reset(ctx context.Context) error {
 	_, err := e.pool.Exec(ctx, `TRUNCATE clerkemu.m2m_tokens, clerkemu.machines, clerkemu.sessions,
 		clerkemu.clients, clerkemu.invitations, clerkemu.memberships, clerkemu.organizations,
 		clerkemu.users, clerkemu.outbox, clerkemu.instance_invitations, clerkemu.sign_in_tokens,
-		clerkemu.handshake_nonces, clerkemu.sign_ins, clerkemu.sign_ups;
+		clerkemu.handshake_nonces, clerkemu.sign_ins, clerkemu.sign_ups, clerkemu.images;
 		UPDATE clerkemu.instance SET seeded = false`)
 	if err != nil {
 		return fmt.Errorf("clerkemu: reset: %w", err)

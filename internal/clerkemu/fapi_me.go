@@ -232,7 +232,7 @@ func (e *Emulator) myPendingInvitations(ctx context.Context, q querier, u *userR
 			return nil, err
 		}
 		out = append(out, &userInvitationJSON{Object: "organization_invitation", ID: inv.ID, EmailAddress: inv.Email,
-			PublicOrganizationData: &publicOrgDataJSON{ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID)},
+			PublicOrganizationData: e.publicOrgData(o),
 			PublicMetadata:         inv.PublicMD, Status: inv.Status, Role: inv.Role, CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt})
 	}
 	return out, nil
@@ -295,7 +295,7 @@ func (e *Emulator) handleAcceptMyInvitation(w http.ResponseWriter, r *http.Reque
 			return err
 		}
 		out = &userInvitationJSON{Object: "organization_invitation", ID: inv.ID, EmailAddress: inv.Email,
-			PublicOrganizationData: &publicOrgDataJSON{ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID)},
+			PublicOrganizationData: e.publicOrgData(o),
 			PublicMetadata:         inv.PublicMD, Status: inv.Status, Role: inv.Role, CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt}
 		return nil
 	})

@@ -183,17 +183,6 @@ func (e *Emulator) handleFrontendUpdateOrg(w http.ResponseWriter, r *http.Reques
 	})
 }
 
-// handleFrontendLogo is organization.setLogo. The emulator draws every
-// organization's image itself and stores no uploads, so it refuses by name
-// rather than pretend the logo changed.
-func (e *Emulator) handleFrontendLogo(w http.ResponseWriter, r *http.Request) {
-	if _, err := e.orgAccessFor(r.Context(), e.pool, r, true); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	e.fail(w, r, unsupportedFeature("Uploading an organization logo"))
-}
-
 // handleFrontendDeleteOrg is organization.destroy(), for admins when the
 // organization allows it (admin_delete_enabled).
 func (e *Emulator) handleFrontendDeleteOrg(w http.ResponseWriter, r *http.Request) {

@@ -29,7 +29,8 @@ type orgFAPIJSON struct {
 }
 
 func (e *Emulator) orgFAPI(o *orgRow) *orgFAPIJSON {
-	return &orgFAPIJSON{Object: "organization", ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID),
+	img, has := e.orgImage(o)
+	return &orgFAPIJSON{Object: "organization", ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: img, HasImage: has,
 		PublicMetadata: o.PublicMD, MembersCount: o.MembersCount, PendingInvitationsCount: o.PendingInvitations,
 		AdminDeleteEnabled: o.AdminDeleteEnabled, MaxAllowedMemberships: o.MaxAllowedMemberships,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}

@@ -1,9 +1,12 @@
 package clerkemu
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,9 +41,9 @@ type fapiClient struct {
 					Status string `json:"status"`
 				} `json:"verification"`
 			} `json:"email_addresses"`
-			OrganizationMemberships []fapiMembership `json:"organization_memberships"`
-			CreateOrganizationEnabled bool            `json:"create_organization_enabled"`
-			PrivateMetadata           json.RawMessage `json:"private_metadata"`
+			OrganizationMemberships   []fapiMembership `json:"organization_memberships"`
+			CreateOrganizationEnabled bool             `json:"create_organization_enabled"`
+			PrivateMetadata           json.RawMessage  `json:"private_metadata"`
 		} `json:"user"`
 	} `json:"sessions"`
 	SignIn *struct {
@@ -369,7 +372,6 @@ func TestFrontendOrganizations(t *testing.T) {
 		t.Fatalf("renamed: %+v", org)
 	}
 	admin.send("PATCH", orgPath, url.Values{"slug": {"Not A Slug"}}).refused(t, "a bad slug", 422, "form_param_format_invalid")
-	admin.send("PUT", orgPath+"/logo", nil).refused(t, "a logo upload", 422, "unsupported_by_emulator")
 
 	var inv orgInvitationFAPIJSON
 	admin.send("POST", orgPath+"/invitations", url.Values{"email_address": {"ivan@new.test"}, "role": {"org:member"}}).ok(t, "invite").decode(t, &inv)
@@ -440,4 +442,93 @@ func TestFrontendOrganizations(t *testing.T) {
 			t.Fatalf("suggestions: %+v", none)
 		}
 	})
+}
+
+// upload sends a logo as ClerkJS's organization.setLogo does: a multipart
+// form with the file.
+func (b *browser) upload(path, filename string, content []byte) fapiAnswer {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", filename)
+	_, _ = fw.Write(content)
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.h.e.Issuer()+path+"?_method=PUT", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", b.h.srv.URL)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var body struct {
+		Response json.RawMessage `json:"response"`
+		Errors   []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+	}
+	_ = json.Unmarshal(raw, &body)
+	a := fapiAnswer{status: resp.StatusCode, header: resp.Header, response: body.Response, raw: raw}
+	if len(body.Errors) > 0 {
+		a.errCode = body.Errors[0].Code
+	}
+	return a
+}
+
+// onePixelPNG is a valid 1×1 PNG.
+var onePixelPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+// TestFrontendOrganizationLogo: an admin uploads a logo through the
+// Frontend API (as <OrganizationProfile/> does); the organization then has
+// an image, served from the emulator, and the change reaches the app as
+// organization.updated. Formats other than Clerk's are refused, SVG
+// included.
+func TestFrontendOrganizationLogo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	acme, _ := getOrg(ctx, h.e.pool, "acme")
+	logo := "/v1/organizations/" + acme.ID + "/logo"
+	admin := h.browser(t)
+	admin.signIn("alice@acme.test")
+	member := h.browser(t)
+	member.signIn("bob@acme.test")
+
+	member.upload(logo, "logo.png", onePixelPNG).refused(t, "a member uploading", 403, "authorization_invalid")
+	admin.upload(logo, "logo.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)).
+		refused(t, "an SVG", 422, "form_param_format_invalid")
+	admin.upload(logo, "logo.png", []byte("not an image")).refused(t, "text", 422, "form_param_format_invalid")
+
+	h.drain(t)
+	seen := len(h.rec.snapshot())
+	var org orgFAPIJSON
+	admin.upload(logo, "logo.png", onePixelPNG).ok(t, "upload").decode(t, &org)
+	if !org.HasImage || !strings.HasPrefix(org.ImageURL, h.e.Issuer()+"/img/img_") {
+		t.Fatalf("after the upload: %+v", org)
+	}
+	resp, err := http.Get(org.ImageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.Equal(served, onePixelPNG) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("the logo is served as %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+	}
+	h.drain(t)
+	events := h.rec.snapshot()[seen:]
+	if len(events) != 1 || events[0].Type != "organization.updated" || events[0].Data["image_url"] != org.ImageURL || events[0].Data["has_image"] != true {
+		t.Fatalf("events after the upload: %+v", events)
+	}
+
+	old := org.ImageURL
+	admin.send("DELETE", logo, nil).ok(t, "remove").decode(t, &org)
+	if org.HasImage || org.ImageURL != h.e.imageURL(acme.ID) {
+		t.Fatalf("after removing: %+v", org)
+	}
+	if resp, err := http.Get(old); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("the removed logo is still served: %v %v", resp, err)
+	}
 }

@@ -37,7 +37,7 @@ func (e *Emulator) routes() http.Handler {
 
 	e.fapi = http.NewServeMux()
 	e.fapi.HandleFunc("GET "+MountPath+"/.well-known/jwks.json", e.handleJWKS)
-	e.fapi.HandleFunc("GET "+MountPath+"/img/{file}", handleAvatar)
+	e.fapi.HandleFunc("GET "+MountPath+"/img/{file}", e.handleImage)
 	e.frontendRoutes(e.fapi)
 	e.fapi.HandleFunc(MountPath+"/", e.unsupportedFrontend)
 

@@ -99,7 +99,7 @@ func (e *Emulator) invitationJSON(ctx context.Context, q querier, inv *invitatio
 		URL:            e.issuer + "/accept-invitation?token=" + url.QueryEscape(inv.Token),
 		PublicMetadata: inv.PublicMD, PrivateMetadata: inv.PrivateMD, ExpiresAt: inv.ExpiresAt,
 		CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt,
-		PublicOrganizationData: &publicOrgDataJSON{ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID)},
+		PublicOrganizationData: e.publicOrgData(o),
 		UserID:                 inv.UserID,
 	}
 	if inv.InviterUserID != nil {

@@ -18,6 +18,7 @@ func (e *Emulator) orgRoutes(h func(string, http.HandlerFunc)) {
 	h("PATCH /organizations/{id}", e.handleUpdateOrg)
 	h("PATCH /organizations/{id}/metadata", e.handleOrgMetadata(mergeMetadata))
 	h("PUT /organizations/{id}/metadata", e.handleOrgMetadata(replaceMetadata))
+	h("PUT /organizations/{id}/logo", e.handleUploadOrgLogo)
 	h("DELETE /organizations/{id}/logo", e.handleDeleteOrgLogo)
 	h("DELETE /organizations/{id}", e.handleDeleteOrg)
 }
@@ -300,22 +301,6 @@ func (e *Emulator) handleOrgMetadata(apply func(base, patch json.RawMessage) (js
 	}
 }
 
-// handleDeleteOrgLogo answers with the organization: emulator
-// organizations never have an uploaded logo (uploading one is not
-// supported), so there is nothing to delete.
-func (e *Emulator) handleDeleteOrgLogo(w http.ResponseWriter, r *http.Request) {
-	if err := decodeBody(r, &struct{}{}); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	o, err := getOrg(r.Context(), e.pool, r.PathValue("id"))
-	if err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.orgJSON(o))
-}
-
 // updateOrg runs change on the organization in the path (id or slug), bumps
 // updated_at and queues organization.updated.
 func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func(context.Context, pgx.Tx, *orgRow) error) {
@@ -393,6 +378,11 @@ func (e *Emulator) deleteOrg(ctx context.Context, tx pgx.Tx, o *orgRow) error {
 	if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE active_org_id = $1", o.ID); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID)
+	if _, err := tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID); err != nil {
+		return err
+	}
+	if o.ImageID != nil {
+		_, err = tx.Exec(ctx, "DELETE FROM clerkemu.images WHERE id = $1", *o.ImageID)
+	}
 	return err
 }

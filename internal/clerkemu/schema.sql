@@ -229,3 +229,12 @@ CREATE INDEX IF NOT EXISTS sign_ups_client_idx ON clerkemu.sign_ups (client_id);
 ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS sign_in_id text;
 ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS sign_up_id text;
 ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS last_authentication_strategy text;
+
+-- Uploaded organization logos, served under /img/ by id.
+CREATE TABLE IF NOT EXISTS clerkemu.images (
+    id           text PRIMARY KEY,
+    content_type text NOT NULL,
+    data         bytea NOT NULL,
+    created_at   bigint NOT NULL
+);
+ALTER TABLE clerkemu.organizations ADD COLUMN IF NOT EXISTS image_id text;

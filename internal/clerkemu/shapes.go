@@ -135,8 +135,9 @@ type orgJSON struct {
 }
 
 func (e *Emulator) orgJSON(o *orgRow) *orgJSON {
+	img, has := e.orgImage(o)
 	return &orgJSON{
-		Object: "organization", ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID),
+		Object: "organization", ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: img, HasImage: has,
 		MembersCount: o.MembersCount, PendingInvitationsCount: o.PendingInvitations,
 		MaxAllowedMemberships: o.MaxAllowedMemberships, AdminDeleteEnabled: o.AdminDeleteEnabled,
 		PublicMetadata: o.PublicMD, PrivateMetadata: o.PrivateMD, CreatedBy: o.CreatedBy,
