@@ -23,6 +23,8 @@ func (e *Emulator) meRoutes(get, write func(string, http.HandlerFunc)) {
 	get("/v1/me/organization_invitations", e.handleMyInvitations)
 	write("POST /v1/me/organization_invitations/{inv}/accept", e.handleAcceptMyInvitation)
 	get("/v1/me/organization_suggestions", e.handleMySuggestions)
+	get("/v1/me/sessions/active", e.handleMyActiveSessions)
+	write("POST /v1/me/sessions/{sid}/revoke", e.handleRevokeMySession)
 }
 
 // fapiSession is the calling browser's signed-in session: the one ClerkJS
@@ -319,4 +321,85 @@ func (e *Emulator) handleMySuggestions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writePage(w, []any{}, limit, offset)
+}
+
+type sessionActivityJSON struct {
+	Object   string `json:"object"`
+	ID       string `json:"id"`
+	IsMobile bool   `json:"is_mobile"`
+}
+
+type sessionWithActivitiesJSON struct {
+	Object                   string              `json:"object"`
+	ID                       string              `json:"id"`
+	Status                   string              `json:"status"`
+	ExpireAt                 int64               `json:"expire_at"`
+	AbandonAt                int64               `json:"abandon_at"`
+	LastActiveAt             int64               `json:"last_active_at"`
+	LastActiveOrganizationID *string             `json:"last_active_organization_id"`
+	LatestActivity           sessionActivityJSON `json:"latest_activity"`
+	Actor                    any                 `json:"actor"`
+	CreatedAt                int64               `json:"created_at"`
+	UpdatedAt                int64               `json:"updated_at"`
+}
+
+func sessionWithActivities(s *sessionRow) sessionWithActivitiesJSON {
+	return sessionWithActivitiesJSON{Object: "session", ID: s.ID, Status: s.Status, ExpireAt: s.ExpireAt, AbandonAt: s.AbandonAt,
+		LastActiveAt: s.LastActiveAt, LastActiveOrganizationID: s.ActiveOrgID,
+		LatestActivity: sessionActivityJSON{Object: "session_activity", ID: "sess_activity_" + strings.TrimPrefix(s.ID, "sess_")},
+		CreatedAt:      s.CreatedAt, UpdatedAt: s.UpdatedAt}
+}
+
+// handleMyActiveSessions is GET /v1/me/sessions/active, the devices list of
+// <UserProfile/>: the user's active sessions on every browser, as a bare
+// array (SessionWithActivities.retrieve reads the payload itself). The
+// emulator records no device details, so each activity names none.
+func (e *Emulator) handleMyActiveSessions(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	_, s, err := e.fapiSession(ctx, e.pool, r)
+	var sessions []*sessionRow
+	if err == nil {
+		sessions, err = many[sessionRow](ctx, e.pool, "SELECT "+sessionCols+
+			" FROM clerkemu.sessions WHERE user_id = $1 AND status = 'active' ORDER BY last_active_at DESC, id", s.UserID)
+	}
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	out := make([]sessionWithActivitiesJSON, len(sessions))
+	for i, x := range sessions {
+		out[i] = sessionWithActivities(x)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleRevokeMySession is POST /v1/me/sessions/{sid}/revoke: signing one
+// of the user's other devices out (status revoked, session.revoked).
+func (e *Emulator) handleRevokeMySession(w http.ResponseWriter, r *http.Request) {
+	if _, err := fapiForm(r); err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var cl *clientRow
+	var revoked *sessionRow
+	err := e.tx(ctx, func(tx pgx.Tx) error {
+		var s *sessionRow
+		var err error
+		if cl, s, err = e.fapiSession(ctx, tx, r); err != nil {
+			return err
+		}
+		other, err := one[sessionRow](ctx, tx, "SELECT "+sessionCols+" FROM clerkemu.sessions WHERE id = $1 AND user_id = $2 FOR UPDATE",
+			r.PathValue("sid"), s.UserID)
+		if err != nil {
+			return err
+		}
+		revoked, err = e.endSession(ctx, tx, other, "revoked")
+		return err
+	})
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
+	e.respondClient(w, r, cl.ID, sessionWithActivities(revoked))
 }
