@@ -289,6 +289,12 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 	if ecfg.SecretKey == "" {
 		ecfg.SecretKey = a.cfg.EmulatorSecretKey
 	}
+	if ecfg.ApplicationName == "" {
+		// What Clerk's components call the application ("Sign in to …"),
+		// the name set in Clerk's Dashboard in Clerk mode.
+		ecfg.ApplicationName = "SaaS Starter"
+	}
+	ecfg.SignInPath, ecfg.SignUpPath = routes.SignIn, routes.SignUp
 	emu, err := clerkemu.New(ctx, ecfg)
 	if err != nil {
 		return fmt.Errorf("clerk emulator: %w", err)

@@ -127,7 +127,6 @@ func TestAuthJourneyInBrowser(t *testing.T) {
 	ta.synced(t)
 
 	b.Run(t, "open sign-up", chromedp.Navigate(ta.URL+"/sign-up"))
-	admShot(t, b, "sign-up.png")
 	b.Run(t, "sign up through <SignUp/>",
 		chromedp.WaitVisible(chromedp.CSS(`.cl-signUp-root #emailAddress-field`)),
 		chromedp.SendKeys(chromedp.CSS(`.cl-signUp-root #firstName-field`), "Erin"),
@@ -159,6 +158,7 @@ func TestAuthJourneyInBrowser(t *testing.T) {
 		map[string]any{"user_id": erin, "role": "org:member"}, nil)
 	ta.synced(t)
 
+	waitSettled(t, b, `.cl-signIn-root #identifier-field`)
 	admShot(t, b, "sign-in.png")
 	clerkSignIn(t, b, "erin@new.test", "not-her-password")
 	waitText(t, b, `#error-password`, "Password is incorrect. Try again, or use another method.")
@@ -246,6 +246,14 @@ func TestStaleSessionHandshakeInBrowser(t *testing.T) {
 	noProblems(t, b, 0)
 }
 
+// waitSettled waits until sel is in the page and no animation runs (Clerk's
+// components fade in), so a screenshot shows them as a user sees them.
+func waitSettled(t *testing.T, b *browsertest.Browser, sel string) {
+	t.Helper()
+	waitJS(t, b, sel+" settled", `!!document.querySelector(`+jsString(sel)+`) &&
+		document.getAnimations().every(function (a) { return a.playState !== "running"; })`)
+}
+
 // clickWithText clicks the element matching sel whose text contains text.
 func clickWithText(t *testing.T, b *browsertest.Browser, step, sel, text string) {
 	t.Helper()
@@ -292,6 +300,7 @@ func TestOrgSwitcherJourneyInBrowser(t *testing.T) {
 	shot(t, b, "header.png", chromedp.Screenshot(chromedp.CSS(`header.site-header`)))
 
 	openOrgSwitcher(t, b)
+	waitSettled(t, b, `.cl-organizationSwitcherPopoverCard`)
 	shot(t, b, "org-switcher.png", chromedp.CaptureScreenshot())
 	clickWithText(t, b, "switch to Globex", `.cl-organizationSwitcherPreviewButton`, "Globex")
 	waitPath(t, b, "/dashboard")
