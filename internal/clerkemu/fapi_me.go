@@ -50,15 +50,21 @@ func (e *Emulator) fapiSession(ctx context.Context, q querier, r *http.Request) 
 	return cl, s, nil
 }
 
+// fapiUser is the signed-in user of the calling browser (fapiSession).
+func (e *Emulator) fapiUser(ctx context.Context, q querier, r *http.Request) (*userRow, error) {
+	_, s, err := e.fapiSession(ctx, q, r)
+	if err != nil {
+		return nil, err
+	}
+	return getUser(ctx, q, s.UserID)
+}
+
 func (e *Emulator) handleGetMe(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	_, s, err := e.fapiSession(ctx, e.pool, r)
-	var u *userRow
+	u, err := e.fapiUser(ctx, e.pool, r)
 	var out *userFAPIJSON
 	if err == nil {
-		if u, err = getUser(ctx, e.pool, s.UserID); err == nil {
-			out, err = e.userFAPI(ctx, e.pool, u)
-		}
+		out, err = e.userFAPI(ctx, e.pool, u)
 	}
 	if err != nil {
 		e.fail(w, r, err)
@@ -163,12 +169,9 @@ func (e *Emulator) handleMyMemberships(w http.ResponseWriter, r *http.Request) {
 	limit, offset, err := fapiPage(r)
 	var out *userFAPIJSON
 	if err == nil {
-		var s *sessionRow
-		if _, s, err = e.fapiSession(ctx, e.pool, r); err == nil {
-			var u *userRow
-			if u, err = getUser(ctx, e.pool, s.UserID); err == nil {
-				out, err = e.userFAPI(ctx, e.pool, u)
-			}
+		var u *userRow
+		if u, err = e.fapiUser(ctx, e.pool, r); err == nil {
+			out, err = e.userFAPI(ctx, e.pool, u)
 		}
 	}
 	if err != nil {
@@ -218,6 +221,14 @@ type userInvitationJSON struct {
 	UpdatedAt              int64              `json:"updated_at"`
 }
 
+// userInvitation is an invitation as its invitee sees it.
+func (e *Emulator) userInvitation(inv *invitationRow, o *orgRow) *userInvitationJSON {
+	return &userInvitationJSON{Object: "organization_invitation", ID: inv.ID, EmailAddress: inv.Email,
+		PublicOrganizationData: e.publicOrgData(o), PublicMetadata: inv.PublicMD,
+		Status: effectiveStatus(inv.Status, &inv.ExpiresAt, e.nowMS()), Role: inv.Role,
+		CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt}
+}
+
 // myPendingInvitations are the pending, unexpired invitations to the
 // user's email address.
 func (e *Emulator) myPendingInvitations(ctx context.Context, q querier, u *userRow) ([]*userInvitationJSON, error) {
@@ -233,9 +244,7 @@ func (e *Emulator) myPendingInvitations(ctx context.Context, q querier, u *userR
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &userInvitationJSON{Object: "organization_invitation", ID: inv.ID, EmailAddress: inv.Email,
-			PublicOrganizationData: e.publicOrgData(o),
-			PublicMetadata:         inv.PublicMD, Status: inv.Status, Role: inv.Role, CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt})
+		out = append(out, e.userInvitation(inv, o))
 	}
 	return out, nil
 }
@@ -252,12 +261,9 @@ func (e *Emulator) handleMyInvitations(w http.ResponseWriter, r *http.Request) {
 	}
 	var invs []*userInvitationJSON
 	if err == nil {
-		var s *sessionRow
-		if _, s, err = e.fapiSession(ctx, e.pool, r); err == nil {
-			var u *userRow
-			if u, err = getUser(ctx, e.pool, s.UserID); err == nil {
-				invs, err = e.myPendingInvitations(ctx, e.pool, u)
-			}
+		var u *userRow
+		if u, err = e.fapiUser(ctx, e.pool, r); err == nil {
+			invs, err = e.myPendingInvitations(ctx, e.pool, u)
 		}
 	}
 	if err != nil {
@@ -296,9 +302,7 @@ func (e *Emulator) handleAcceptMyInvitation(w http.ResponseWriter, r *http.Reque
 		if err != nil {
 			return err
 		}
-		out = &userInvitationJSON{Object: "organization_invitation", ID: inv.ID, EmailAddress: inv.Email,
-			PublicOrganizationData: e.publicOrgData(o),
-			PublicMetadata:         inv.PublicMD, Status: inv.Status, Role: inv.Role, CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt}
+		out = e.userInvitation(inv, o)
 		return nil
 	})
 	if err != nil {

@@ -57,11 +57,7 @@ func (e *Emulator) membershipFAPI(m *membershipRow, o *orgRow, u *userRow) *memb
 
 // loadMembershipFAPI loads a membership's organization and user.
 func (e *Emulator) loadMembershipFAPI(ctx context.Context, q querier, m *membershipRow) (*membershipFAPIJSON, error) {
-	o, err := getOrg(ctx, q, m.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := getUser(ctx, q, m.UserID)
+	o, u, err := membershipParts(ctx, q, m)
 	if err != nil {
 		return nil, err
 	}

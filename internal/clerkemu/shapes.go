@@ -190,15 +190,21 @@ func (e *Emulator) membershipJSON(m *membershipRow, o *orgRow, u *userRow) *memb
 
 // loadMembershipJSON loads the organization and user a membership needs.
 func (e *Emulator) loadMembershipJSON(ctx context.Context, q querier, m *membershipRow) (*membershipJSON, error) {
-	o, err := getOrg(ctx, q, m.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := getUser(ctx, q, m.UserID)
+	o, u, err := membershipParts(ctx, q, m)
 	if err != nil {
 		return nil, err
 	}
 	return e.membershipJSON(m, o, u), nil
+}
+
+// membershipParts loads a membership's organization and user.
+func membershipParts(ctx context.Context, q querier, m *membershipRow) (*orgRow, *userRow, error) {
+	o, err := getOrg(ctx, q, m.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := getUser(ctx, q, m.UserID)
+	return o, u, err
 }
 
 type sessionJSON struct {
