@@ -150,18 +150,15 @@
     followSignOut(Clerk);
   });
 
-  // Buttons and forms that act through Clerk: switching the active
-  // organisation and signing out happen in the browser (the session token
-  // lives there), then the page reloads so the server sees the new token.
+  // The organisation list's switch buttons act through Clerk (the session
+  // token lives in the browser), then load the dashboard so the server sees
+  // the new token.
   document.addEventListener("click", function (evt) {
-    var el = evt.target.closest && evt.target.closest("[data-clerk-set-active-org],[data-clerk-sign-out]");
+    var el = evt.target.closest && evt.target.closest("[data-clerk-set-active-org]");
     if (!el) return;
     evt.preventDefault();
     el.disabled = true;
     clerkLoaded.then(function (Clerk) {
-      if (el.hasAttribute("data-clerk-sign-out")) {
-        return Clerk.signOut({ redirectUrl: "/" });
-      }
       return Clerk.setActive({ organization: el.getAttribute("data-clerk-set-active-org") }).then(function () {
         window.location.assign(el.getAttribute("data-redirect-url") || "/dashboard");
       });
