@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,25 +42,31 @@ func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// wrongPassword is what Chromium logs for the 422 of a wrong password, the
-// one console error a journey may expect (Clerk's Frontend API answers the
-// same).
-const wrongPassword = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+// The console errors a journey may expect: Chromium logs every 4xx answer
+// to a fetch, and the Frontend API answers a wrong password with 422 and a
+// revoked session's token request with 401, as Clerk's does.
+const (
+	wrongPassword = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+	signedOut     = "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
+)
 
-// noProblems fails the test on any console error or CSP violation, except
-// wantWrongPasswords times the wrong password's 422.
-func noProblems(t *testing.T, b *browsertest.Browser, wantWrongPasswords int) {
+// noProblems fails the test on any console error or CSP violation other
+// than the expected ones, each of which must have occurred.
+func noProblems(t *testing.T, b *browsertest.Browser, expected ...string) {
 	t.Helper()
-	wrong := 0
+	seen := map[string]bool{}
 	for _, p := range b.Problems() {
-		if strings.HasSuffix(p, wrongPassword) && wrong < wantWrongPasswords {
-			wrong++
+		i := slices.IndexFunc(expected, func(e string) bool { return strings.HasSuffix(p, e) })
+		if i < 0 {
+			t.Errorf("browser problem: %s", p)
 			continue
 		}
-		t.Errorf("browser problem: %s", p)
+		seen[expected[i]] = true
 	}
-	if wrong != wantWrongPasswords {
-		t.Errorf("saw %d wrong-password answers, want %d", wrong, wantWrongPasswords)
+	for _, e := range expected {
+		if !seen[e] {
+			t.Errorf("expected %q in the console, did not see it", e)
+		}
 	}
 }
 
@@ -166,7 +173,7 @@ func TestAuthJourneyInBrowser(t *testing.T) {
 	waitPath(t, b, "/dashboard")
 	waitText(t, b, `[data-testid="dashboard"] [data-testid="org-name"]`, "Acme")
 	waitText(t, b, `.cl-organizationSwitcherTrigger .cl-organizationPreviewMainIdentifier`, "Acme")
-	noProblems(t, b, 1)
+	noProblems(t, b, wrongPassword)
 }
 
 // TestSignOutEveryTabInBrowser: signing out in one tab ends the session at
@@ -196,7 +203,29 @@ func TestSignOutEveryTabInBrowser(t *testing.T) {
 	if s := sessionStatus(t, ta, userID(t, ta.Server, "alice@acme.test")); s != "removed" {
 		t.Fatalf("session after sign-out is %q at the emulator, want removed", s)
 	}
-	noProblems(t, b, 0)
+	noProblems(t, b)
+}
+
+// TestRevokedSessionInBrowser: a session revoked through the Backend API
+// (an admin, a security tool) signs the open tab out: ClerkJS's next token
+// refresh is refused, it reloads its client, and the page follows.
+func TestRevokedSessionInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t, 120*time.Second)
+	ta := start(t, shortTokens())
+	ta.synced(t)
+
+	b.Run(t, "open sign-in", chromedp.Navigate(ta.URL+"/sign-in?redirect_url=/projects"))
+	clerkSignIn(t, b, "bob@acme.test", "password")
+	waitPath(t, b, "/projects")
+	waitJS(t, b, "Clerk loaded", `!!(window.Clerk && Clerk.session)`)
+	sid, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`Clerk.session.id`))
+	if err != nil || sid == "" {
+		t.Fatalf("session id: %q %v", sid, err)
+	}
+	bapi(t, ta.Server, http.MethodPost, "/sessions/"+sid+"/revoke", map[string]any{}, nil)
+	waitPath(t, b, "/sign-in?redirect_url=/projects")
+	noProblems(t, b, signedOut)
 }
 
 // TestStaleSessionHandshakeInBrowser: a page load with an expired __session
@@ -243,7 +272,7 @@ func TestStaleSessionHandshakeInBrowser(t *testing.T) {
 	if fresh := appCookies(t, b, ta.URL)["__session"]; fresh == "" || fresh == stale {
 		t.Fatal("the handshake did not replace the expired cookie")
 	}
-	noProblems(t, b, 0)
+	noProblems(t, b)
 }
 
 // waitSettled waits until sel is in the page and no animation runs (Clerk's
@@ -332,5 +361,5 @@ func TestOrgSwitcherJourneyInBrowser(t *testing.T) {
 	waitPath(t, b, "/")
 	b.Run(t, "reload the dashboard", chromedp.Navigate(ta.URL+"/dashboard"))
 	waitPath(t, b, "/sign-in?redirect_url=/dashboard")
-	noProblems(t, b, 0)
+	noProblems(t, b)
 }

@@ -156,5 +156,5 @@ func TestProductJourneyInBrowser(t *testing.T) {
 		WHERE u.email = 'dave@example.test' AND o.clerk_id = $1 AND m.role = 'org:admin' AND m.deleted_at IS NULL`, initech); n != 1 {
 		t.Fatalf("dave is not Initech's admin in the app database: %d rows", n)
 	}
-	noProblems(t, b, 0)
+	noProblems(t, b)
 }

@@ -339,7 +339,8 @@ func TestFrontendSessionsAndSignOut(t *testing.T) {
 	if code, _, sess := h.call(t, "GET", "/v1/sessions/"+sid, nil, true); code != 200 || sess["status"] != "removed" {
 		t.Fatalf("session after sign-out: %d %v", code, sess)
 	}
-	b.send("POST", "/v1/client/sessions/"+sid+"/tokens", nil).refused(t, "a token after sign-out", 404, "session_not_found")
+	b.send("POST", "/v1/client/sessions/"+sid+"/tokens", nil).refused(t, "a token after sign-out", 401, "signed_out")
+	h.browser(t).send("POST", "/v1/client/sessions/"+sid+"/tokens", nil).refused(t, "another browser's session", 401, "signed_out")
 	b.send("GET", "/v1/me", nil).refused(t, "/v1/me after sign-out", 401, "signed_out")
 
 	// Signing out of one session: …/end.

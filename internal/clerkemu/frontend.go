@@ -134,7 +134,10 @@ func (e *Emulator) ensureClient(ctx context.Context, tx pgx.Tx, w http.ResponseW
 }
 
 // clientSession loads the session named in the path if it belongs to the
-// calling browser and is active.
+// calling browser and is active. One of the browser's sessions that has
+// ended (signed out elsewhere, revoked through the Backend API) answers 401:
+// ClerkJS then reloads its client and signs the tab out, as it does with
+// Clerk. A session of another browser is not found.
 func (e *Emulator) clientSession(ctx context.Context, q querier, r *http.Request) (*clientRow, *sessionRow, error) {
 	cl, err := e.currentClient(ctx, q, r)
 	if err != nil {
@@ -144,8 +147,13 @@ func (e *Emulator) clientSession(ctx context.Context, q querier, r *http.Request
 		return nil, nil, errSignedOut
 	}
 	s, err := getSession(ctx, q, r.PathValue("sid"))
-	if err != nil || s.ClientID != cl.ID || s.Status != "active" {
-		return nil, nil, &clientError{status: http.StatusNotFound, code: "session_not_found", msg: "This session has ended. Please sign in again."}
+	switch {
+	case errors.Is(err, errNotFound) || (err == nil && s.ClientID != cl.ID):
+		return nil, nil, &clientError{status: http.StatusNotFound, code: "session_not_found", msg: "Session not found"}
+	case err != nil:
+		return nil, nil, err
+	case s.Status != "active":
+		return nil, nil, errSignedOut
 	}
 	return cl, s, nil
 }

@@ -215,7 +215,7 @@ func TestFrontendJourney(t *testing.T) {
 	if resp, body = b.post("/v1/client/sessions/"+sid+"/remove", nil); resp.StatusCode != 200 || len(body["client"].(map[string]any)["sessions"].([]any)) != 0 {
 		t.Fatalf("sign out: %d %v", resp.StatusCode, body)
 	}
-	if resp, _ := b.post("/v1/client/sessions/"+sid+"/tokens", nil); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := b.post("/v1/client/sessions/"+sid+"/tokens", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("token after sign-out: %d", resp.StatusCode)
 	}
 
