@@ -258,14 +258,14 @@ func (e *Emulator) completeSignIn(ctx context.Context, tx pgx.Tx, cl *clientRow,
 	}
 	si.Status, si.CreatedSessionID = "complete", &s.ID
 	si.FirstFactor, _ = json.Marshal(verificationJSON{Object: "verification_" + strategy, Status: "verified", Strategy: strategy})
-	if err := e.saveSignIn(ctx, tx, cl, si); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE clerkemu.clients SET last_authentication_strategy = $2 WHERE id = $1", cl.ID, strategy); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "UPDATE clerkemu.clients SET sign_in_id = NULL, last_authentication_strategy = $2 WHERE id = $1", cl.ID, strategy)
-	return err
+	return e.saveSignIn(ctx, tx, cl, si)
 }
 
-// saveSignIn stores the attempt and makes it the client's current one.
+// saveSignIn stores the attempt; until it is complete, it is the client's
+// sign-in in progress.
 func (e *Emulator) saveSignIn(ctx context.Context, tx pgx.Tx, cl *clientRow, si *signInRow) error {
 	si.UpdatedAt = e.nowMS()
 	_, err := tx.Exec(ctx, `INSERT INTO clerkemu.sign_ins (`+signInCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -275,6 +275,10 @@ func (e *Emulator) saveSignIn(ctx context.Context, tx pgx.Tx, cl *clientRow, si 
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "UPDATE clerkemu.clients SET sign_in_id = $2 WHERE id = $1", cl.ID, si.ID)
+	current := &si.ID
+	if si.Status == "complete" {
+		current = nil
+	}
+	_, err = tx.Exec(ctx, "UPDATE clerkemu.clients SET sign_in_id = $2 WHERE id = $1", cl.ID, current)
 	return err
 }
