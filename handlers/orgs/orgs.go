@@ -1,8 +1,10 @@
 // Package orgs serves /orgs: the caller's organisations from the database,
 // switching (in the browser, through Clerk), creating an organisation
-// through Clerk's Backend API, and leaving the active one. Those Backend API
-// calls and the browser's switching are the directory and browser-script
-// seams of internal/identity.
+// through Clerk's Backend API, and leaving the active one. Organisations
+// created elsewhere (Clerk's <OrganizationSwitcher/>) show as pending until
+// their webhook lands, like those created here. Those Backend API calls and
+// the browser's switching are the directory and browser-script seams of
+// internal/identity.
 package orgs
 
 import (
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -86,7 +89,18 @@ func (h *Handlers) list(c echo.Context) error {
 			Plan: r.Plan, Role: r.Role, MembersCount: r.MembersCount, Active: active})
 		p.CanLeave = p.CanLeave || active
 	}
-	for _, po := range h.pending(c, a, synced) {
+	pending := h.pending(c, a, synced)
+	if a.HasOrg() && !synced[a.OrgID] && !slices.ContainsFunc(pending, func(po pendingOrg) bool { return po.ID == a.OrgID }) {
+		// The session is already in an organisation the database has not
+		// heard of: one just created through Clerk's own components, whose
+		// webhook is on its way.
+		name := a.OrgName
+		if name == "" {
+			name = a.OrgSlug
+		}
+		pending = append(pending, pendingOrg{ID: a.OrgID, Name: name})
+	}
+	for _, po := range pending {
 		p.Pending = append(p.Pending, pages.PendingOrg{ClerkID: po.ID, Name: po.Name})
 	}
 	return h.Render.Page(c, http.StatusOK, "Organisations", pages.Orgs(p))

@@ -25,10 +25,17 @@ const screenshotsEnv = "SCREENSHOTS"
 // admShot saves the current page as docs/screenshots/name when SCREENSHOTS=1.
 func admShot(t *testing.T, b *browsertest.Browser, name string) {
 	t.Helper()
+	shot(t, b, name, chromedp.FullScreenshot(100))
+}
+
+// shot saves what capture takes (the whole page, the viewport, one element)
+// as docs/screenshots/name when SCREENSHOTS=1.
+func shot(t *testing.T, b *browsertest.Browser, name string, capture chromedp.Action[[]byte]) {
+	t.Helper()
 	if os.Getenv(screenshotsEnv) != "1" {
 		return
 	}
-	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(b.Ctx, capture)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -44,17 +51,12 @@ func admShot(t *testing.T, b *browsertest.Browser, name string) {
 	}
 }
 
-// admSignIn signs in through the emulator's sign-in UI (which keeps the
-// 60-second session token fresh, as ClerkJS does) and lands on next.
+// admSignIn signs in through Clerk's <SignIn/> (ClerkJS then keeps the
+// 60-second session token fresh) and lands on next.
 func admSignIn(t *testing.T, b *browsertest.Browser, base, email, next string) {
 	t.Helper()
-	b.Run(t, "sign in as "+email,
-		chromedp.Navigate(base+"/sign-in?redirect_url="+next),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="clerk-sign-in"] [data-testid="clerk-email"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="clerk-sign-in"] [data-testid="clerk-email"]`), email),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="clerk-sign-in"] [data-testid="clerk-password"]`), "password"),
-		chromedp.Click(chromedp.CSS(`[data-testid="clerk-sign-in"] [data-testid="clerk-submit"]`)),
-	)
+	b.Run(t, "open sign-in", chromedp.Navigate(base+"/sign-in?redirect_url="+next))
+	clerkSignIn(t, b, email, "password")
 }
 
 // admWaitJS polls a JavaScript condition in the page.

@@ -35,6 +35,7 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerkemu"
+	"github.com/saasstarter/saas/internal/clerkjs"
 	"github.com/saasstarter/saas/internal/clerkproxy"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/config"
@@ -97,7 +98,10 @@ type ClerkSettings struct {
 	// use, and the exact iss of session tokens: the proxy URL when the
 	// Frontend API is proxied (always in emulator mode).
 	FrontendAPI string
-	ScriptURL   string
+	// ClerkJSURL and UIURL are the pinned ClerkJS and @clerk/ui browser
+	// bundles on the Frontend API (internal/clerkjs pins their versions):
+	// served by Clerk in Clerk mode, by the emulator in emulator mode.
+	ClerkJSURL, UIURL string
 	// ProxyURL is the Frontend API proxy on the app's origin, or empty.
 	ProxyURL string
 	// MachineSecretKey is the app's own machine secret (ak_…); machine
@@ -147,10 +151,12 @@ const machineAttempts = 10
 // the Clerk Dashboard (Sessions → Customize session token) in Clerk mode and
 // given to the emulator in emulator mode. org_plan and feature_flags carry
 // the organisation's plan and feature flags (CONTRACT.md); operator marks the
-// deployment's operators (the /ops console) from the user's public metadata.
-// A shortcode that is the whole value keeps its JSON type, and is left out
-// when the metadata has no such key.
-const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}","operator":"{{user.public_metadata.operator}}"}`
+// deployment's operators (the /ops console) from the user's public metadata;
+// name and org_name let the page header show who is signed in, and where,
+// before Clerk's components have loaded. A shortcode that is the whole value
+// keeps its JSON type, and is left out when the metadata has no such key.
+const SessionTemplate = `{"org_plan":"{{org.public_metadata.plan}}","feature_flags":"{{org.public_metadata.features}}",` +
+	`"operator":"{{user.public_metadata.operator}}","name":"{{user.full_name || user.primary_email_address}}","org_name":"{{org.name}}"}`
 
 // Clerk's implementations of the identity seams (internal/identity).
 var (
@@ -240,7 +246,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	a.render = &render.Renderer{
 		Sessions: sessions,
 		Clerk: layouts.ClerkScript{
-			ScriptURL:      a.Clerk.ScriptURL,
+			ClerkJSURL:     a.Clerk.ClerkJSURL,
+			UIURL:          a.Clerk.UIURL,
 			PublishableKey: a.Clerk.PublishableKey,
 			ProxyURL:       a.Clerk.ProxyURL,
 			Emulator:       a.Emulator != nil,
@@ -339,13 +346,12 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 			JWTKey:         a.cfg.ClerkJWTKey,
 			WebhookSecret:  a.cfg.ClerkWebhookSecret,
 			FrontendAPI:    fapi,
-			ScriptURL:      fapi + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js",
 			ProxyURL:       proxy,
 			// Without CLERK_MACHINE_SECRET_KEY the machine routes are off.
 			MachineSecretKey: a.cfg.ClerkMachineSecretKey,
 			InstanceID:       a.cfg.ClerkInstanceID,
 		}
-		return nil
+		return a.Clerk.pinBundles()
 	}
 	ecfg := opt.Emulator
 	ecfg.BaseURL = a.cfg.BaseURL
@@ -361,6 +367,12 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 	if ecfg.SecretKey == "" {
 		ecfg.SecretKey = a.cfg.EmulatorSecretKey
 	}
+	if ecfg.ApplicationName == "" {
+		// What Clerk's components call the application ("Sign in to …"),
+		// the name set in Clerk's Dashboard in Clerk mode.
+		ecfg.ApplicationName = "SaaS Starter"
+	}
+	ecfg.SignInPath, ecfg.SignUpPath = routes.SignIn, routes.SignUp
 	emu, err := clerkemu.New(ctx, ecfg)
 	if err != nil {
 		return fmt.Errorf("clerk emulator: %w", err)
@@ -381,7 +393,6 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		JWTKey:        emu.PublicKeyPEM(),
 		WebhookSecret: emu.WebhookSecret(),
 		FrontendAPI:   emu.ProxyURL(),
-		ScriptURL:     emu.ScriptURL(),
 		ProxyURL:      emu.ProxyURL(),
 		// Events from any other instance (a stale emulator state, a
 		// misconfigured secret) are recorded as ignored, never applied.
@@ -389,12 +400,30 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		MachineSecretKey: machineKey,
 		MachineID:        machineID,
 	}
+	return a.Clerk.pinBundles()
+}
+
+// pinBundles sets the bundle URLs: the pinned versions on the Frontend API,
+// in both modes, so production runs the bundles the tests ran.
+func (s *ClerkSettings) pinBundles() error {
+	m, err := clerkjs.Pinned()
+	if err != nil {
+		return err
+	}
+	cjs, _ := m.Package(clerkjs.ClerkJSPackage)
+	ui, _ := m.Package(clerkjs.UIPackage)
+	s.ClerkJSURL = s.FrontendAPI + cjs.URLPath()
+	s.UIURL = s.FrontendAPI + ui.URLPath()
 	return nil
 }
 
-// securityConfig allows exactly the origins ClerkJS needs in Clerk mode;
-// in emulator mode, and for a proxied Frontend API, ClerkJS and its API are
-// on the app's own origin ('self').
+// securityConfig allows exactly what ClerkJS and @clerk/ui need beyond the
+// app's own origin. In emulator mode, and with the Frontend API proxied,
+// the bundles and the Frontend API are on the app's origin ('self'); in
+// Clerk mode they are on the Frontend API's host. With Clerk, images come
+// from Clerk's CDN and the bot protection (CAPTCHA on sign-up) from
+// Cloudflare's challenge frame and script. ClerkJS's telemetry is switched
+// off (app.js), so clerk-telemetry.com is not allowed.
 func (a *App) securityConfig() secure.Config {
 	sc := secure.Config{HSTS: a.cfg.Production()}
 	if a.Emulator == nil {
@@ -444,7 +473,8 @@ func layoutIdentity(c echo.Context) layouts.Identity {
 	if !u.SignedIn() {
 		return layouts.Identity{}
 	}
-	return layouts.Identity{SignedIn: true, UserID: u.UserID, OrgID: u.OrgID, OrgSlug: u.OrgSlug, OrgRole: u.OrgRole, Operator: u.Operator}
+	return layouts.Identity{SignedIn: true, UserID: u.UserID, UserName: u.UserName, OrgID: u.OrgID, OrgSlug: u.OrgSlug,
+		OrgName: u.OrgName, OrgRole: u.OrgRole, Operator: u.Operator}
 }
 
 // logIdentity gives the access log the user and organisation of a request

@@ -13,6 +13,7 @@ import (
 
 	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/auth/authtest"
+	"github.com/saasstarter/saas/internal/clerkjs"
 )
 
 // TestClerkProxyURL: with CLERK_PROXY_URL the app serves Clerk's Frontend
@@ -54,7 +55,9 @@ func TestClerkProxyURL(t *testing.T) {
 	})
 	t.Run("PageLoadsClerkJSThroughTheProxy", func(t *testing.T) {
 		_, body := do(t, http.MethodGet, srv.URL+"/", nil, nil)
-		if !strings.Contains(body, `data-clerk-proxy-url="`+proxyURL+`"`) || !strings.Contains(body, `src="`+proxyURL+`/npm/@clerk/clerk-js@5/dist/clerk.browser.js"`) {
+		if !strings.Contains(body, `data-clerk-proxy-url="`+proxyURL+`"`) ||
+			!strings.Contains(body, `src="`+proxyURL+`/npm/@clerk/clerk-js@`+pinned(t, clerkjs.ClerkJSPackage)+`/dist/clerk.browser.js"`) ||
+			!strings.Contains(body, `src="`+proxyURL+`/npm/@clerk/ui@`+pinned(t, clerkjs.UIPackage)+`/dist/ui.browser.js"`) {
 			t.Fatalf("page does not load ClerkJS through the proxy:\n%s", body)
 		}
 	})
@@ -77,4 +80,15 @@ func TestClerkProxyURL(t *testing.T) {
 			t.Fatalf("status %d Location %q", res.StatusCode, loc)
 		}
 	})
+}
+
+// pinned is the exact version of a pinned Clerk bundle.
+func pinned(t *testing.T, name string) string {
+	t.Helper()
+	m, err := clerkjs.Pinned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Package(name)
+	return p.Version
 }

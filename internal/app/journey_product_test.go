@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,9 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/saasstarter/saas/internal/app"
 	"github.com/saasstarter/saas/internal/browsertest"
-	"github.com/saasstarter/saas/internal/clerkemu"
 )
 
 // waitText polls until the first element matching sel has text want.
@@ -53,29 +49,6 @@ func waitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
 	}
 }
 
-// sessionClaims decodes the browser's current __session token (without
-// verifying it: the server does that on every request).
-func sessionClaims(t *testing.T, b *browsertest.Browser) struct{ Iat, Exp int64 } {
-	t.Helper()
-	var claims struct{ Iat, Exp int64 }
-	cookie, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(document.cookie.match(/(?:^|; )__session=([^;]+)/) || [])[1] || ""`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := strings.Split(cookie, ".")
-	if len(parts) != 3 {
-		t.Fatalf("__session cookie %q is not a JWT", cookie)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err == nil {
-		err = json.Unmarshal(payload, &claims)
-	}
-	if err != nil || claims.Exp == 0 {
-		t.Fatalf("__session claims %s: %v", payload, err)
-	}
-	return claims
-}
-
 // dbCount runs a count query against the app database.
 func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 	t.Helper()
@@ -94,18 +67,18 @@ func dbCount(t *testing.T, ta *testApp, q string, args ...any) int {
 func TestProductJourneyInBrowser(t *testing.T) {
 	t.Parallel()
 	b := browsertest.New(t, 150*time.Second)
-	ta := start(t, app.Options{Emulator: clerkemu.Config{TokenLifetime: 5 * time.Second}})
+	ta := start(t, shortTokens())
 	ta.synced(t)
 
 	b.Run(t, "open the sign-in page", chromedp.Navigate(ta.URL+"/sign-in"))
-	signInThroughUI(t, b, "dave@example.test")
+	clerkSignIn(t, b, "dave@example.test", "password")
 	waitPath(t, b, "/dashboard")
 	waitText(t, b, `[data-testid="dashboard"] [data-testid="org-name"]`, "Acme")
 
 	// Tokens expire after 5 s; the browser script refreshes them, so pages
 	// keep working with no trip through sign-in. Wait until the cookie holds
 	// a token issued after the first one expired.
-	first := sessionClaims(t, b)
+	first := tokenClaims(t, sessionCookie(t, b))
 	b.Run(t, "wait for a token issued after the first expired", chromedp.Poll[chromedp.Void](fmt.Sprintf(
 		`(function () { var m = document.cookie.match(/(?:^|; )__session=([^;]+)/); if (!m) return false;
 		  return JSON.parse(atob(m[1].split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).iat > %d; })()`, first.Exp),
@@ -160,12 +133,8 @@ func TestProductJourneyInBrowser(t *testing.T) {
 	}
 	inviteURL, _ := url.Parse(invs.Data[0].URL)
 
-	b.Run(t, "sign out",
-		chromedp.Navigate(ta.URL+"/dashboard"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="clerk-user-button"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="clerk-user-button"] summary`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="clerk-sign-out"]`)),
-	)
+	b.Run(t, "back to the dashboard", chromedp.Navigate(ta.URL+"/dashboard"))
+	clerkSignOut(t, b)
 	waitPath(t, b, "/")
 
 	b.Run(t, "the colleague accepts the invitation",
@@ -187,7 +156,5 @@ func TestProductJourneyInBrowser(t *testing.T) {
 		WHERE u.email = 'dave@example.test' AND o.clerk_id = $1 AND m.role = 'org:admin' AND m.deleted_at IS NULL`, initech); n != 1 {
 		t.Fatalf("dave is not Initech's admin in the app database: %d rows", n)
 	}
-	for _, p := range b.Problems() {
-		t.Errorf("browser problem: %s", p)
-	}
+	noProblems(t, b)
 }

@@ -128,8 +128,10 @@ func TestOrgsPage(t *testing.T) {
 
 // TestDashboardSettingUp: with webhook delivery held back, nothing of the
 // seed is in the app database yet. Signed in to an organisation Clerk knows,
-// the dashboard says it is being set up (and polls itself), the API answers
-// 404 "Organisation not found", and /api/me has "user": null.
+// the dashboard says it is being set up (and polls itself), /orgs lists it
+// as pending under the name in the session (as after creating one through
+// Clerk's <OrganizationSwitcher/>), the API answers 404 "Organisation not
+// found", and /api/me has "user": null.
 func TestDashboardSettingUp(t *testing.T) {
 	t.Parallel()
 	ta := start(t, app.Options{Emulator: clerkemu.Config{WebhookURL: "-"}})
@@ -146,6 +148,11 @@ func TestDashboardSettingUp(t *testing.T) {
 	res, doc := pageReq(t, ta, hreq{path: "/dashboard", token: tok})
 	if res.StatusCode != http.StatusOK || doc.Find(`[data-testid="dashboard-setting-up"][hx-get="/dashboard"]`).Length() != 1 {
 		t.Fatalf("dashboard before sync = %d, setting-up %d", res.StatusCode, doc.Find(`[data-testid="dashboard-setting-up"]`).Length())
+	}
+	res, doc = pageReq(t, ta, hreq{path: "/orgs", token: tok})
+	if pending := doc.Find(`#org-list[hx-trigger] [data-testid="org-pending"] [data-testid="org-name"]`); res.StatusCode != http.StatusOK ||
+		pending.Length() != 1 || pending.Text() != "Acme" {
+		t.Fatalf("/orgs before sync = %d, pending %q", res.StatusCode, pending.Text())
 	}
 	for _, path := range []string{"/api/org", "/api/org/members"} {
 		res, body := sendReq(t, ta, hreq{path: path, token: tok})

@@ -452,3 +452,56 @@ func TestFlashIsBoundToItsCookie(t *testing.T) {
 		})
 	}
 }
+
+// TestCSPAllowsWhatClerkNeeds pins the policy of each mode to what ClerkJS
+// and @clerk/ui need (H-02): nonced scripts and styles, and Clerk's origins
+// only when Clerk serves them. The browser journeys prove the policy is
+// enough: they fail on any violation.
+func TestCSPAllowsWhatClerkNeeds(t *testing.T) {
+	t.Parallel()
+	dev := start(t)
+	prod := startProduction(t)
+	proxied := startProductionWith(t, map[string]string{"CLERK_PROXY_URL": prodBaseURL + "/__clerk"})
+	const n = "NONCE"
+	common := map[string]string{
+		"default-src": "'self'", "style-src": "'self' 'nonce-" + n + "'", "font-src": "'self'",
+		"worker-src": "blob:", "frame-ancestors": "'none'", "base-uri": "'self'", "form-action": "'self'",
+		"object-src": "'none'",
+	}
+	for _, tc := range []struct {
+		name string
+		url  string
+		want map[string]string
+	}{
+		{"Emulator", dev.URL, map[string]string{
+			"script-src": "'nonce-" + n + "' 'strict-dynamic' 'self'", "connect-src": "'self'",
+			"img-src": "'self' data:", "frame-src": "'none'"}},
+		{"Clerk", prod.URL, map[string]string{
+			"script-src":  "'nonce-" + n + "' 'strict-dynamic' 'self' " + prodFAPI + " https://challenges.cloudflare.com",
+			"connect-src": "'self' " + prodFAPI, "img-src": "'self' data: https://img.clerk.com",
+			"frame-src": "https://challenges.cloudflare.com"}},
+		{"ClerkProxied", proxied.URL, map[string]string{
+			"script-src":  "'nonce-" + n + "' 'strict-dynamic' 'self' https://challenges.cloudflare.com",
+			"connect-src": "'self'", "img-src": "'self' data: https://img.clerk.com",
+			"frame-src": "https://challenges.cloudflare.com"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := do(t, http.MethodGet, tc.url+"/sign-in", nil, nil)
+			csp := res.Header.Get("Content-Security-Policy")
+			csp = strings.ReplaceAll(csp, cspNonce(csp), n)
+			for name, want := range common {
+				if got := directive(csp, name); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+			for name, want := range tc.want {
+				if got := directive(csp, name); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+			if strings.Contains(csp, "unsafe-") {
+				t.Errorf("CSP allows unsafe sources: %q", csp)
+			}
+		})
+	}
+}

@@ -59,6 +59,12 @@ type Auth struct {
 	OrgSlug        string
 	OrgRole        string
 	OrgPermissions []string
+	// UserName and OrgName are the custom name and org_name claims (the
+	// session-token template maps them from {{user.full_name}} and
+	// {{org.name}}), for display only: the header shows them before
+	// Clerk's components render. Empty when the template lacks them.
+	UserName string
+	OrgName  string
 	// Plan is the custom org_plan claim, else pla, without its o:/u: scope.
 	// It is empty for a pending session.
 	Plan string

@@ -11,8 +11,8 @@ import (
 
 // sessionExtra holds the claims clerk-sdk-go's SessionClaims has no field
 // for: v2's sts, pla and fea, and the custom claims a session-token template
-// may add (org_plan, feature_flags, operator), whose JSON type is up to the
-// template.
+// may add (org_plan, feature_flags, operator, name, org_name), whose JSON
+// type is up to the template.
 type sessionExtra struct {
 	Status       string          `json:"sts"`
 	Plan         string          `json:"pla"`
@@ -20,6 +20,8 @@ type sessionExtra struct {
 	OrgPlan      json.RawMessage `json:"org_plan"`
 	FeatureFlags json.RawMessage `json:"feature_flags"`
 	Operator     json.RawMessage `json:"operator"`
+	Name         json.RawMessage `json:"name"`
+	OrgName      json.RawMessage `json:"org_name"`
 }
 
 // authFromClaims turns verified claims into an Auth. clerk-sdk-go has
@@ -42,6 +44,9 @@ func authFromClaims(c *clerk.SessionClaims, x *sessionExtra) (*Auth, error) {
 	// impersonation is for seeing what a customer sees, and must not hand
 	// deployment-wide powers to whoever impersonates an operator.
 	a.Operator = a.Actor == nil && operatorClaim(x.Operator)
+	// The display names are for showing only; a template that makes them
+	// anything but strings leaves them empty.
+	a.UserName = displayClaim(x.Name)
 	// A pending session (sts: pending) has not chosen an organisation yet,
 	// so nothing org-related in it may grant anything: no org, and no plan or
 	// features either (they may be the org's).
@@ -53,6 +58,7 @@ func authFromClaims(c *clerk.SessionClaims, x *sessionExtra) (*Auth, error) {
 		a.OrgSlug = c.ActiveOrganizationSlug
 		a.OrgRole = withOrgPrefix(c.ActiveOrganizationRole)
 		a.OrgPermissions = c.ActiveOrganizationPermissions
+		a.OrgName = displayClaim(x.OrgName)
 	}
 
 	plan, err := stringClaim(x.OrgPlan)
@@ -154,4 +160,17 @@ func orgFeatures(fea string) []string {
 		}
 	}
 	return out
+}
+
+// displayClaim is a string claim shown to the user, at most 200 bytes.
+func displayClaim(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > 200 {
+		return ""
+	}
+	return s
 }

@@ -7,10 +7,12 @@
 //     M2M tokens, JWKS) with Clerk's JSON shapes and error envelope, so
 //     clerk-sdk-go and @clerk/backend work against it unchanged; whatever it
 //     does not support (endpoint, filter, field) is refused by name;
-//   - a Frontend API subset and a small browser shim that stands in for
-//     ClerkJS (sign-in, sign-up, token refresh, organization switching,
-//     sign-out), the development browser (__clerk_db_jwt) and Clerk's
-//     handshake in both its token and nonce formats;
+//   - the Frontend API that Clerk's own ClerkJS and @clerk/ui bundles call
+//     (environment, client, sessions and tokens, email-and-password sign-in
+//     and sign-up, the user's organizations, invitations and organization
+//     profile), the pinned bundles themselves at Clerk's /npm/ paths, the
+//     development browser (__clerk_db_jwt) and Clerk's handshake in both its
+//     token and nonce formats;
 //   - Svix-signed webhooks for every change, delivered from a persistent
 //     outbox to the app's real webhook route.
 //
@@ -45,6 +47,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/saasstarter/saas/internal/clerkjs"
 )
 
 // MountPath is the path prefix the emulator owns on the app's origin. The app
@@ -95,6 +99,13 @@ type Config struct {
 	// RetrySchedule is the wait before each retry of a failed delivery; the
 	// last step repeats. Default DefaultRetrySchedule.
 	RetrySchedule []time.Duration
+	// ApplicationName is the name Clerk's components show; default
+	// "Development".
+	ApplicationName string
+	// SignInPath and SignUpPath are the app's pages that mount <SignIn/>
+	// and <SignUp/>, the instance's sign-in and sign-up URLs; default
+	// /sign-in and /sign-up.
+	SignInPath, SignUpPath string
 }
 
 // Emulator is a running Clerk stand-in. Create it with New.
@@ -111,6 +122,7 @@ type Emulator struct {
 	handler  http.Handler
 	bapi     *http.ServeMux // Backend API routes (secret key)
 	fapi     *http.ServeMux // Frontend API routes (browser)
+	bundles  *clerkjs.Bundles
 	wake     chan struct{}
 	// delivered fires after each pass of the delivery loop.
 	delivered *signal
@@ -170,6 +182,21 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	if len(cfg.RetrySchedule) == 0 {
 		cfg.RetrySchedule = DefaultRetrySchedule
 	}
+	if cfg.ApplicationName == "" {
+		cfg.ApplicationName = "Development"
+	}
+	if cfg.SignInPath == "" {
+		cfg.SignInPath = "/sign-in"
+	}
+	if cfg.SignUpPath == "" {
+		cfg.SignUpPath = "/sign-up"
+	}
+	// The browser bundles are committed and checked before anything else:
+	// a missing or edited file is one line that says how to restore it.
+	bundles, err := clerkjs.Load()
+	if err != nil {
+		return nil, err
+	}
 	tmpl, err := parseTemplate(cfg.SessionTemplate)
 	if err != nil {
 		return nil, err
@@ -185,6 +212,7 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 		delivered: newSignal(),
 		chaos:     newChaos(cfg.Chaos),
 		now:       time.Now,
+		bundles:   bundles,
 	}
 	if err := e.migrate(ctx); err != nil {
 		return nil, err
@@ -221,9 +249,6 @@ func (e *Emulator) BackendURL() string { return e.issuer + "/v1" }
 // JWKSURL is the public JWKS of the Frontend API.
 func (e *Emulator) JWKSURL() string { return e.issuer + "/.well-known/jwks.json" }
 
-// ScriptURL is the browser shim the app's layout loads in place of ClerkJS.
-func (e *Emulator) ScriptURL() string { return e.issuer + shimPath }
-
 // SecretKey is the Backend API secret key.
 func (e *Emulator) SecretKey() string { return e.cfg.SecretKey }
 
@@ -257,7 +282,7 @@ func (e *Emulator) Reset(ctx context.Context) error {
 	_, err := e.pool.Exec(ctx, `TRUNCATE clerkemu.m2m_tokens, clerkemu.machines, clerkemu.sessions,
 		clerkemu.clients, clerkemu.invitations, clerkemu.memberships, clerkemu.organizations,
 		clerkemu.users, clerkemu.outbox, clerkemu.instance_invitations, clerkemu.sign_in_tokens,
-		clerkemu.handshake_nonces;
+		clerkemu.handshake_nonces, clerkemu.sign_ins, clerkemu.sign_ups, clerkemu.images;
 		UPDATE clerkemu.instance SET seeded = false`)
 	if err != nil {
 		return fmt.Errorf("clerkemu: reset: %w", err)

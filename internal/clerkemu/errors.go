@@ -118,6 +118,10 @@ func (e *Emulator) fail(w http.ResponseWriter, r *http.Request, err error) {
 			LongMessage: "The requested resource was not found."})
 	case errors.Is(err, errNotMember):
 		writeError(w, http.StatusForbidden, "not_a_member_in_organization", errNotMember.Error())
+	case r.Context().Err() != nil:
+		// The browser went away (ClerkJS aborts requests a navigation
+		// leaves behind): nobody reads the answer, and nothing failed.
+		writeError(w, http.StatusServiceUnavailable, "request_cancelled", "the request was cancelled")
 	default:
 		e.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal_clerk_error", "internal error")

@@ -15,10 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// shimPath is where ClerkJS lives on a Frontend API; the emulator serves its
-// shim at the same path so the app's layout differs only in the host.
-const shimPath = "/npm/@clerk/clerk-js@5/dist/clerk.browser.js"
-
 // errSignedOut answers a Frontend API call that needs a signed-in browser.
 var errSignedOut = &clientError{status: http.StatusUnauthorized, code: "signed_out", msg: "You are signed out."}
 
@@ -27,24 +23,47 @@ var errSignedOut = &clientError{status: http.StatusUnauthorized, code: "signed_o
 // neither page scripts nor the app's own routes ever see it.
 const clientCookie = "__clerk_emu_client"
 
+// frontendRoutes are the Frontend API's routes: what ClerkJS and @clerk/ui
+// call, the pinned bundles themselves, the handshake and the development
+// browser. Writes must come from the app's origin (sameOrigin).
 func (e *Emulator) frontendRoutes(mux *http.ServeMux) {
 	p := MountPath
-	mux.HandleFunc("GET "+p+shimPath, e.handleShim)
-	mux.HandleFunc("GET "+p+"/v1/environment", e.handleEnvironment)
-	mux.HandleFunc("GET "+p+"/v1/client", e.handleFrontendClient)
-	mux.HandleFunc("GET "+p+"/v1/client/handshake", e.handleHandshake)
-	post := func(path string, h http.HandlerFunc) { mux.Handle("POST "+p+path, e.sameOrigin(h)) }
-	post("/v1/client/sign_ins", e.handleSignIn)
-	post("/v1/client/sign_ups", e.handleSignUp)
-	post("/v1/client/sessions/{sid}/tokens", e.handleClientToken)
-	post("/v1/client/sessions/{sid}/touch", e.handleTouch)
-	post("/v1/client/sessions/{sid}/remove", e.handleRemove)
-	// The same path is the Backend API's when the request carries the
-	// secret key (see routes).
-	post("/v1/organizations", e.handleClientCreateOrg)
-	post("/v1/dev_browser", e.handleDevBrowser)
-	mux.HandleFunc("GET "+p+"/accept-invitation", e.handleInvitationPage)
-	post("/accept-invitation", e.handleAcceptInvitation)
+	mux.Handle("GET "+p+"/npm/", http.StripPrefix(p, e.bundles))
+	get := func(path string, h http.HandlerFunc) { mux.HandleFunc("GET "+p+path, h) }
+	write := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+p+path, e.sameOrigin(h))
+	}
+	get("/v1/environment", e.handleEnvironment)
+	write("PATCH /v1/environment", e.handleEnvironment)
+	get("/v1/client", e.handleFrontendClient)
+	write("PUT /v1/client", e.handleCreateClient)
+	write("DELETE /v1/client", e.handleDestroyClient)
+	get("/v1/client/handshake", e.handleHandshake)
+	write("POST /v1/dev_browser", e.handleDevBrowser)
+
+	write("POST /v1/client/sign_ins", e.handleCreateSignIn)
+	get("/v1/client/sign_ins/{id}", e.handleGetSignIn)
+	write("POST /v1/client/sign_ins/{id}/attempt_first_factor", e.handleAttemptFirstFactor)
+	write("POST /v1/client/sign_ups", e.handleCreateSignUp)
+	get("/v1/client/sign_ups/{id}", e.handleGetSignUp)
+	write("PATCH /v1/client/sign_ups/{id}", e.handleUpdateSignUp)
+	write("POST /v1/client/sign_ups/{id}/prepare_verification", e.handleSignUpVerification)
+	write("POST /v1/client/sign_ups/{id}/attempt_verification", e.handleSignUpVerification)
+
+	write("DELETE /v1/client/sessions", e.handleRemoveSessions)
+	get("/v1/client/sessions/{sid}", e.handleGetClientSession)
+	write("POST /v1/client/sessions/{sid}/touch", e.handleTouch)
+	write("POST /v1/client/sessions/{sid}/tokens", e.handleClientToken)
+	write("POST /v1/client/sessions/{sid}/tokens/{template}", e.handleClientToken)
+	write("POST /v1/client/sessions/{sid}/end", e.handleEndSession("ended"))
+	write("POST /v1/client/sessions/{sid}/remove", e.handleEndSession("removed"))
+
+	e.meRoutes(get, write)
+	e.orgFrontendRoutes(get, write)
+
+	get("/accept-invitation", e.handleInvitationPage)
+	write("POST /accept-invitation", e.handleAcceptInvitation)
 }
 
 // sameOrigin refuses cross-origin writes. The client cookie is SameSite=Lax,
@@ -114,15 +133,11 @@ func (e *Emulator) ensureClient(ctx context.Context, tx pgx.Tx, w http.ResponseW
 	return &clientRow{ID: id}, nil
 }
 
-// touchClient bumps the client's updated_at, which becomes __client_uat:
-// tokens issued before a sign-in, sign-out or org switch are then stale.
-func (e *Emulator) touchClient(ctx context.Context, q querier, id string) error {
-	_, err := q.Exec(ctx, "UPDATE clerkemu.clients SET updated_at = $2 WHERE id = $1", id, e.nowMS())
-	return err
-}
-
 // clientSession loads the session named in the path if it belongs to the
-// calling browser and is active.
+// calling browser and is active. One of the browser's sessions that has
+// ended (signed out elsewhere, revoked through the Backend API) answers 401:
+// ClerkJS then reloads its client and signs the tab out, as it does with
+// Clerk. A session of another browser is not found.
 func (e *Emulator) clientSession(ctx context.Context, q querier, r *http.Request) (*clientRow, *sessionRow, error) {
 	cl, err := e.currentClient(ctx, q, r)
 	if err != nil {
@@ -132,8 +147,13 @@ func (e *Emulator) clientSession(ctx context.Context, q querier, r *http.Request
 		return nil, nil, errSignedOut
 	}
 	s, err := getSession(ctx, q, r.PathValue("sid"))
-	if err != nil || s.ClientID != cl.ID || s.Status != "active" {
-		return nil, nil, &clientError{status: http.StatusNotFound, code: "session_not_found", msg: "This session has ended. Please sign in again."}
+	switch {
+	case errors.Is(err, errNotFound) || (err == nil && s.ClientID != cl.ID):
+		return nil, nil, &clientError{status: http.StatusNotFound, code: "session_not_found", msg: "Session not found"}
+	case err != nil:
+		return nil, nil, err
+	case s.Status != "active":
+		return nil, nil, errSignedOut
 	}
 	return cl, s, nil
 }

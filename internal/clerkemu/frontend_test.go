@@ -14,6 +14,8 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/jwks"
 	"github.com/clerk/clerk-sdk-go/v2/jwt"
+
+	"github.com/saasstarter/saas/internal/clerkjs"
 )
 
 // browser is a cookie-keeping HTTP client that does not follow redirects,
@@ -213,7 +215,7 @@ func TestFrontendJourney(t *testing.T) {
 	if resp, body = b.post("/v1/client/sessions/"+sid+"/remove", nil); resp.StatusCode != 200 || len(body["client"].(map[string]any)["sessions"].([]any)) != 0 {
 		t.Fatalf("sign out: %d %v", resp.StatusCode, body)
 	}
-	if resp, _ := b.post("/v1/client/sessions/"+sid+"/tokens", nil); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := b.post("/v1/client/sessions/"+sid+"/tokens", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("token after sign-out: %d", resp.StatusCode)
 	}
 
@@ -228,20 +230,84 @@ func TestFrontendJourney(t *testing.T) {
 	}
 }
 
-func TestShimAndEnvironment(t *testing.T) {
+// TestBundlesAndEnvironment: the emulator serves the pinned ClerkJS and
+// @clerk/ui bundles at Clerk's paths, by exact and by major version, and the
+// environment ClerkJS loads describes an email-and-password instance with
+// organizations.
+func TestBundlesAndEnvironment(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	b := h.browser(t)
-	resp, err := b.c.Get(h.e.ScriptURL())
-	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
-		t.Fatalf("shim: %v %v", resp, err)
+	m, err := clerkjs.Pinned()
+	if err != nil {
+		t.Fatal(err)
 	}
-	resp.Body.Close()
-	_, env := b.get("/v1/environment")
-	if env["cookie_suffix"] != h.e.CookieSuffix() || len(env["dev_accounts"].([]any)) != 4 || env["publishable_key"] != h.e.PublishableKey() {
-		t.Fatalf("environment = %v", env)
+	cjs, _ := m.Package(clerkjs.ClerkJSPackage)
+	ui, _ := m.Package(clerkjs.UIPackage)
+	for _, tc := range []struct {
+		path   string
+		status int
+		cache  string
+	}{
+		{cjs.URLPath(), 200, "immutable"},
+		{"/npm/@clerk/clerk-js@" + cjs.Major() + "/dist/clerk.browser.js", 200, "max-age=300"},
+		{ui.URLPath(), 200, "immutable"},
+		{"/npm/@clerk/ui@" + ui.Major() + "/dist/ui.browser.js", 200, "max-age=300"},
+		{"/npm/@clerk/clerk-js@5/dist/clerk.browser.js", 404, ""},
+		{"/npm/@clerk/clerk-js@" + cjs.Version + "/dist/clerk.js", 404, ""},
+		{"/npm/@clerk/backend@" + cjs.Version + "/dist/clerk.browser.js", 404, ""},
+	} {
+		resp, err := b.c.Get(h.e.Issuer() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+			continue
+		}
+		if tc.status == 200 && (!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
+			!strings.Contains(resp.Header.Get("Cache-Control"), tc.cache)) {
+			t.Errorf("GET %s: %q, %q", tc.path, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
+		}
 	}
-	if !strings.HasPrefix(h.e.PublishableKey(), "pk_test_") {
-		t.Fatal(h.e.PublishableKey())
+
+	var env struct {
+		Object     string `json:"object"`
+		AuthConfig struct {
+			SingleSessionMode bool `json:"single_session_mode"`
+		} `json:"auth_config"`
+		DisplayConf struct {
+			SignInURL string `json:"sign_in_url"`
+			Type      string `json:"instance_environment_type"`
+		} `json:"display_config"`
+		UserSettings struct {
+			Attributes map[string]struct {
+				Enabled  bool `json:"enabled"`
+				Required bool `json:"required"`
+			} `json:"attributes"`
+		} `json:"user_settings"`
+		OrgSettings struct {
+			Enabled bool `json:"enabled"`
+		} `json:"organization_settings"`
+	}
+	for _, method := range []string{"GET", "POST"} {
+		req, _ := http.NewRequest(method, h.e.Issuer()+"/v1/environment?_method=PATCH&_clerk_js_version=6", nil)
+		req.Header.Set("Origin", h.srv.URL)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&env)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s environment: %d %v", method, resp.StatusCode, err)
+		}
+		a := env.UserSettings.Attributes
+		if env.Object != "environment" || !env.AuthConfig.SingleSessionMode || env.DisplayConf.SignInURL != h.srv.URL+"/sign-in" ||
+			env.DisplayConf.Type != "development" || !a["email_address"].Required || !a["password"].Required ||
+			a["phone_number"].Enabled || !env.OrgSettings.Enabled {
+			t.Fatalf("environment = %+v", env)
+		}
 	}
 }

@@ -37,7 +37,7 @@ func (e *Emulator) routes() http.Handler {
 
 	e.fapi = http.NewServeMux()
 	e.fapi.HandleFunc("GET "+MountPath+"/.well-known/jwks.json", e.handleJWKS)
-	e.fapi.HandleFunc("GET "+MountPath+"/img/{file}", handleAvatar)
+	e.fapi.HandleFunc("GET "+MountPath+"/img/{file}", e.handleImage)
 	e.frontendRoutes(e.fapi)
 	e.fapi.HandleFunc(MountPath+"/", e.unsupportedFrontend)
 
@@ -46,8 +46,24 @@ func (e *Emulator) routes() http.Handler {
 			e.bapi.ServeHTTP(w, r)
 			return
 		}
-		e.fapi.ServeHTTP(w, r)
+		e.fapi.ServeHTTP(w, tunnelled(r))
 	}))
+}
+
+// tunnelled applies ClerkJS's method tunnelling: it sends every PATCH, PUT
+// and DELETE as a POST with the method in the _method query parameter
+// (packages/clerk-js/src/core/fapiClient.ts: a Safari CORS workaround that
+// keeps requests simple).
+func tunnelled(r *http.Request) *http.Request {
+	if r.Method != http.MethodPost {
+		return r
+	}
+	switch m := strings.ToUpper(r.URL.Query().Get("_method")); m {
+	case http.MethodPatch, http.MethodPut, http.MethodDelete:
+		r = r.WithContext(r.Context())
+		r.Method = m
+	}
+	return r
 }
 
 // isSecretKeyRequest reports whether r presents a Backend API credential:

@@ -99,7 +99,7 @@ func (e *Emulator) invitationJSON(ctx context.Context, q querier, inv *invitatio
 		URL:            e.issuer + "/accept-invitation?token=" + url.QueryEscape(inv.Token),
 		PublicMetadata: inv.PublicMD, PrivateMetadata: inv.PrivateMD, ExpiresAt: inv.ExpiresAt,
 		CreatedAt: inv.CreatedAt, UpdatedAt: inv.UpdatedAt,
-		PublicOrganizationData: &publicOrgDataJSON{ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID)},
+		PublicOrganizationData: e.publicOrgData(o),
 		UserID:                 inv.UserID,
 	}
 	if inv.InviterUserID != nil {
@@ -431,14 +431,7 @@ func (e *Emulator) handleRevokeInvitation(w http.ResponseWriter, r *http.Request
 				return invalidParam("form_param_value_invalid", "requesting_user_id", "requesting_user_id must be an admin of the organization")
 			}
 		}
-		if effectiveStatus(inv.Status, &inv.ExpiresAt, e.nowMS()) != "pending" {
-			return invalid("organization_invitation_not_pending", "only pending invitations can be revoked")
-		}
-		inv.Status, inv.UpdatedAt = "revoked", e.nowMS()
-		if _, err := tx.Exec(ctx, "UPDATE clerkemu.invitations SET status = $2, updated_at = $3 WHERE id = $1", inv.ID, inv.Status, inv.UpdatedAt); err != nil {
-			return err
-		}
-		out, err = e.emitInvitation(ctx, tx, "organizationInvitation.revoked", inv)
+		out, err = e.revokeInvitation(ctx, tx, inv)
 		return err
 	})
 	if err != nil {
@@ -446,6 +439,19 @@ func (e *Emulator) handleRevokeInvitation(w http.ResponseWriter, r *http.Request
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// revokeInvitation revokes a pending invitation and queues
+// organizationInvitation.revoked.
+func (e *Emulator) revokeInvitation(ctx context.Context, tx pgx.Tx, inv *invitationRow) (*orgInvitationJSON, error) {
+	if effectiveStatus(inv.Status, &inv.ExpiresAt, e.nowMS()) != "pending" {
+		return nil, invalid("organization_invitation_not_pending", "only pending invitations can be revoked")
+	}
+	inv.Status, inv.UpdatedAt = "revoked", e.nowMS()
+	if _, err := tx.Exec(ctx, "UPDATE clerkemu.invitations SET status = $2, updated_at = $3 WHERE id = $1", inv.ID, inv.Status, inv.UpdatedAt); err != nil {
+		return nil, err
+	}
+	return e.emitInvitation(ctx, tx, "organizationInvitation.revoked", inv)
 }
 
 // pendingInvitation loads a usable invitation by its secret token.

@@ -264,22 +264,32 @@ func (e *Emulator) handleDeleteMembership(w http.ResponseWriter, r *http.Request
 		if out, err = e.loadMembershipJSON(ctx, tx, m); err != nil {
 			return err
 		}
-		if err := e.emit(ctx, tx, "organizationMembership.deleted", m.ID, out); err != nil {
-			return err
-		}
-		// The removed member's sessions lose the organization at once, so
-		// their next token (at most one lifetime away) carries no org.
-		if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE user_id = $1 AND active_org_id = $2", m.UserID, m.OrgID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, "DELETE FROM clerkemu.memberships WHERE id = $1", m.ID)
-		return err
+		return e.deleteMembership(ctx, tx, m)
 	})
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// deleteMembership ends a membership and queues
+// organizationMembership.deleted. The removed member's sessions lose the
+// organization at once, so their next token (at most one lifetime away)
+// carries no org.
+func (e *Emulator) deleteMembership(ctx context.Context, tx pgx.Tx, m *membershipRow) error {
+	data, err := e.loadMembershipJSON(ctx, tx, m)
+	if err != nil {
+		return err
+	}
+	if err := e.emit(ctx, tx, "organizationMembership.deleted", m.ID, data); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE user_id = $1 AND active_org_id = $2", m.UserID, m.OrgID); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "DELETE FROM clerkemu.memberships WHERE id = $1", m.ID)
+	return err
 }
 
 // pathMembership locks the membership named by /organizations/{id}/memberships/{user_id}.

@@ -18,6 +18,7 @@ func (e *Emulator) orgRoutes(h func(string, http.HandlerFunc)) {
 	h("PATCH /organizations/{id}", e.handleUpdateOrg)
 	h("PATCH /organizations/{id}/metadata", e.handleOrgMetadata(mergeMetadata))
 	h("PUT /organizations/{id}/metadata", e.handleOrgMetadata(replaceMetadata))
+	h("PUT /organizations/{id}/logo", e.handleUploadOrgLogo)
 	h("DELETE /organizations/{id}/logo", e.handleDeleteOrgLogo)
 	h("DELETE /organizations/{id}", e.handleDeleteOrg)
 }
@@ -300,22 +301,6 @@ func (e *Emulator) handleOrgMetadata(apply func(base, patch json.RawMessage) (js
 	}
 }
 
-// handleDeleteOrgLogo answers with the organization: emulator
-// organizations never have an uploaded logo (uploading one is not
-// supported), so there is nothing to delete.
-func (e *Emulator) handleDeleteOrgLogo(w http.ResponseWriter, r *http.Request) {
-	if err := decodeBody(r, &struct{}{}); err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	o, err := getOrg(r.Context(), e.pool, r.PathValue("id"))
-	if err != nil {
-		e.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.orgJSON(o))
-}
-
 // updateOrg runs change on the organization in the path (id or slug), bumps
 // updated_at and queues organization.updated.
 func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func(context.Context, pgx.Tx, *orgRow) error) {
@@ -348,9 +333,7 @@ func (e *Emulator) updateOrg(w http.ResponseWriter, r *http.Request, change func
 	writeJSON(w, http.StatusOK, e.orgJSON(o))
 }
 
-// handleDeleteOrg announces each membership's end before
-// organization.deleted, and clears the organization from sessions that had
-// it active, so their next token carries no org.
+// handleDeleteOrg is DELETE /v1/organizations/{id} (deleteOrg).
 func (e *Emulator) handleDeleteOrg(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := decodeBody(r, &struct{}{}); err != nil {
@@ -363,28 +346,43 @@ func (e *Emulator) handleDeleteOrg(w http.ResponseWriter, r *http.Request) {
 		if o, err = getOrg(ctx, tx, r.PathValue("id")); err != nil {
 			return err
 		}
-		mems, err := many[membershipRow](ctx, tx, "SELECT "+membershipCols+" FROM clerkemu.memberships WHERE org_id = $1 ORDER BY created_at", o.ID)
-		if err != nil {
-			return err
-		}
-		for _, m := range mems {
-			if err := e.emitMembership(ctx, tx, "organizationMembership.deleted", m); err != nil {
-				return err
-			}
-		}
-		if err := e.emit(ctx, tx, "organization.deleted", o.ID,
-			map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true}); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE active_org_id = $1", o.ID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID)
-		return err
+		return e.deleteOrg(ctx, tx, o)
 	})
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true})
+	writeJSON(w, http.StatusOK, deletedOrgJSON(o))
+}
+
+func deletedOrgJSON(o *orgRow) map[string]any {
+	return map[string]any{"object": "organization", "id": o.ID, "slug": o.Slug, "deleted": true}
+}
+
+// deleteOrg deletes an organization: each membership's end is announced
+// before organization.deleted, and sessions that had it active lose it, so
+// their next token carries no org.
+func (e *Emulator) deleteOrg(ctx context.Context, tx pgx.Tx, o *orgRow) error {
+	mems, err := many[membershipRow](ctx, tx, "SELECT "+membershipCols+" FROM clerkemu.memberships WHERE org_id = $1 ORDER BY created_at", o.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range mems {
+		if err := e.emitMembership(ctx, tx, "organizationMembership.deleted", m); err != nil {
+			return err
+		}
+	}
+	if err := e.emit(ctx, tx, "organization.deleted", o.ID, deletedOrgJSON(o)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE clerkemu.sessions SET active_org_id = NULL WHERE active_org_id = $1", o.ID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM clerkemu.organizations WHERE id = $1", o.ID); err != nil {
+		return err
+	}
+	if o.ImageID != nil {
+		_, err = tx.Exec(ctx, "DELETE FROM clerkemu.images WHERE id = $1", *o.ImageID)
+	}
+	return err
 }

@@ -192,3 +192,49 @@ CREATE TABLE IF NOT EXISTS clerkemu.sign_in_tokens (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON clerkemu.users (lower(username));
 CREATE UNIQUE INDEX IF NOT EXISTS users_external_id_key ON clerkemu.users (external_id);
+
+-- The Frontend API's sign-in and sign-up attempts, as ClerkJS drives them
+-- step by step: a client has at most one of each in progress.
+CREATE TABLE IF NOT EXISTS clerkemu.sign_ins (
+    id                 text PRIMARY KEY,
+    client_id          text NOT NULL REFERENCES clerkemu.clients (id) ON DELETE CASCADE,
+    status             text NOT NULL,
+    identifier         text,
+    user_id            text REFERENCES clerkemu.users (id) ON DELETE CASCADE,
+    first_factor       jsonb,
+    created_session_id text,
+    abandon_at         bigint NOT NULL,
+    created_at         bigint NOT NULL,
+    updated_at         bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_ins_client_idx ON clerkemu.sign_ins (client_id);
+
+CREATE TABLE IF NOT EXISTS clerkemu.sign_ups (
+    id                 text PRIMARY KEY,
+    client_id          text NOT NULL REFERENCES clerkemu.clients (id) ON DELETE CASCADE,
+    status             text NOT NULL,
+    email_address      text,
+    first_name         text,
+    last_name          text,
+    password_hash      text,
+    unsafe_metadata    jsonb NOT NULL DEFAULT '{}',
+    legal_accepted_at  bigint,
+    created_user_id    text,
+    created_session_id text,
+    abandon_at         bigint NOT NULL,
+    created_at         bigint NOT NULL,
+    updated_at         bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_ups_client_idx ON clerkemu.sign_ups (client_id);
+ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS sign_in_id text;
+ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS sign_up_id text;
+ALTER TABLE clerkemu.clients ADD COLUMN IF NOT EXISTS last_authentication_strategy text;
+
+-- Uploaded organization logos, served under /img/ by id.
+CREATE TABLE IF NOT EXISTS clerkemu.images (
+    id           text PRIMARY KEY,
+    content_type text NOT NULL,
+    data         bytea NOT NULL,
+    created_at   bigint NOT NULL
+);
+ALTER TABLE clerkemu.organizations ADD COLUMN IF NOT EXISTS image_id text;

@@ -1,6 +1,7 @@
 package clerkemu
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -208,3 +209,33 @@ func TestSDKListGetCreate(t *testing.T) {
 		}
 	})
 }
+
+// TestSDKOrganizationLogo: clerk-sdk-go's UpdateLogo (multipart, with the
+// uploader) and DeleteLogo against the Backend API.
+func TestSDKOrganizationLogo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	orgs := organization.NewClient(h.sdkConfig(h.e.SecretKey()))
+	acme, err := orgs.Get(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := getUserByEmail(ctx, h.e.pool, "alice@acme.test")
+	org, err := orgs.UpdateLogo(ctx, acme.ID, &organization.UpdateLogoParams{File: nopFile{bytes.NewReader(onePixelPNG)},
+		UploaderUserID: clerk.String(alice.ID)})
+	if err != nil || !org.HasImage || org.ImageURL == nil || !strings.Contains(*org.ImageURL, "/img/img_") {
+		t.Fatalf("UpdateLogo = %+v, %v", org, err)
+	}
+	if _, err := orgs.UpdateLogo(ctx, acme.ID, &organization.UpdateLogoParams{File: nopFile{bytes.NewReader([]byte("<svg/>"))}}); err == nil {
+		t.Fatal("an SVG logo was accepted")
+	}
+	if org, err = orgs.DeleteLogo(ctx, acme.ID); err != nil || org.HasImage {
+		t.Fatalf("DeleteLogo = %+v, %v", org, err)
+	}
+}
+
+// nopFile is a multipart.File over a reader.
+type nopFile struct{ *bytes.Reader }
+
+func (nopFile) Close() error { return nil }

@@ -135,8 +135,9 @@ type orgJSON struct {
 }
 
 func (e *Emulator) orgJSON(o *orgRow) *orgJSON {
+	img, has := e.orgImage(o)
 	return &orgJSON{
-		Object: "organization", ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: e.imageURL(o.ID),
+		Object: "organization", ID: o.ID, Name: o.Name, Slug: o.Slug, ImageURL: img, HasImage: has,
 		MembersCount: o.MembersCount, PendingInvitationsCount: o.PendingInvitations,
 		MaxAllowedMemberships: o.MaxAllowedMemberships, AdminDeleteEnabled: o.AdminDeleteEnabled,
 		PublicMetadata: o.PublicMD, PrivateMetadata: o.PrivateMD, CreatedBy: o.CreatedBy,
@@ -189,15 +190,21 @@ func (e *Emulator) membershipJSON(m *membershipRow, o *orgRow, u *userRow) *memb
 
 // loadMembershipJSON loads the organization and user a membership needs.
 func (e *Emulator) loadMembershipJSON(ctx context.Context, q querier, m *membershipRow) (*membershipJSON, error) {
-	o, err := getOrg(ctx, q, m.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := getUser(ctx, q, m.UserID)
+	o, u, err := membershipParts(ctx, q, m)
 	if err != nil {
 		return nil, err
 	}
 	return e.membershipJSON(m, o, u), nil
+}
+
+// membershipParts loads a membership's organization and user.
+func membershipParts(ctx context.Context, q querier, m *membershipRow) (*orgRow, *userRow, error) {
+	o, err := getOrg(ctx, q, m.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := getUser(ctx, q, m.UserID)
+	return o, u, err
 }
 
 type sessionJSON struct {

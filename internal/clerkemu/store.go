@@ -58,6 +58,8 @@ type orgRow struct {
 	AdminDeleteEnabled    bool            `db:"admin_delete_enabled"`
 	MembersCount          int64           `db:"members_count"`
 	PendingInvitations    int64           `db:"pending_invitations_count"`
+	// ImageID is the uploaded logo, if any (clerkemu.images).
+	ImageID *string `db:"image_id"`
 }
 
 type membershipRow struct {
@@ -90,7 +92,7 @@ const (
 		banned, locked, locale, create_organization_enabled, create_organizations_limit, delete_self_enabled,
 		legal_accepted_at, password_updated_at`
 	orgCols = `o.id, o.name, o.slug, o.max_allowed_memberships, o.public_metadata, o.private_metadata,
-		o.created_by, o.created_at, o.updated_at, o.admin_delete_enabled,
+		o.created_by, o.created_at, o.updated_at, o.admin_delete_enabled, o.image_id,
 		(SELECT count(*) FROM clerkemu.memberships m WHERE m.org_id = o.id) AS members_count,
 		(SELECT count(*) FROM clerkemu.invitations i WHERE i.org_id = o.id AND i.status = 'pending') AS pending_invitations_count`
 	membershipCols = `id, org_id, user_id, role, public_metadata, private_metadata, created_at, updated_at`

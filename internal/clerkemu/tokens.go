@@ -201,8 +201,9 @@ func (e *Emulator) templateVars(u *userRow, org *orgRow, mem *membershipRow) map
 		"created_at": u.CreatedAt, "updated_at": u.UpdatedAt,
 	}
 	if org != nil {
+		img, _ := e.orgImage(org)
 		vars["org"] = map[string]any{
-			"id": org.ID, "name": org.Name, "slug": org.Slug, "image_url": e.imageURL(org.ID),
+			"id": org.ID, "name": org.Name, "slug": org.Slug, "image_url": img,
 			"public_metadata": decodeObject(org.PublicMD),
 		}
 		vars["org_membership"] = map[string]any{

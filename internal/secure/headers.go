@@ -28,7 +28,8 @@ func NonceFromContext(ctx context.Context) string {
 
 // Config lists the third-party origins the page may use. With Clerk they are
 // the Frontend API host (ClerkJS and its API), Clerk's image CDN and
-// Cloudflare's bot challenge; in emulator mode everything is same-origin.
+// Cloudflare's bot challenge (Clerk's CAPTCHA); in emulator mode, and with
+// the Frontend API proxied, ClerkJS and its API are on the app's origin.
 type Config struct {
 	// ScriptSrc, ConnectSrc, ImgSrc and FrameSrc are origins added to the
 	// matching directives.
@@ -52,23 +53,29 @@ func NewNonce() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// Policy returns the Content-Security-Policy for a nonce. Scripts run only
-// with the nonce ('strict-dynamic' lets a nonced loader such as ClerkJS load
-// its own chunks); there is no 'unsafe-inline' or 'unsafe-eval' for scripts.
-// Inline styles stay allowed because ClerkJS injects CSS-in-JS.
+// Policy returns the Content-Security-Policy for a nonce, with what ClerkJS
+// and @clerk/ui need and no more (Clerk's CSP guide,
+// https://clerk.com/docs/guides/secure/best-practices/csp-headers):
+//   - scripts run only with the nonce; 'strict-dynamic' lets the nonced
+//     bundles load their own chunks, and nothing allows eval;
+//   - styles come from the app's stylesheet or carry the nonce: Clerk's
+//     components insert theirs with it (Clerk.load's nonce option), so no
+//     'unsafe-inline';
+//   - workers from blob: only (ClerkJS runs its timers in a worker);
+//   - frames only for Clerk's CAPTCHA (Clerk mode), none otherwise;
+//   - images from 'self' and data: (Clerk's components draw some as data:
+//     SVG), plus Clerk's image CDN in Clerk mode.
 func (c Config) Policy(nonce string) string {
-	before, after := c.policyAround()
-	return before + nonce + after
+	return strings.Join(c.policyParts(), nonce)
 }
 
 // nonceMark stands for the nonce while the policy is assembled once.
 const nonceMark = "\x00nonce\x00"
 
-// policyAround returns the policy as the text before and after the nonce,
-// so that each request only concatenates three strings.
-func (c Config) policyAround() (before, after string) {
-	before, after, _ = strings.Cut(c.policy(nonceMark), nonceMark)
-	return before, after
+// policyParts returns the policy split where the nonce goes (each directive
+// that takes it), so that each request only joins the parts around its own.
+func (c Config) policyParts() []string {
+	return strings.Split(c.policy(nonceMark), nonceMark)
 }
 
 func (c Config) policy(nonce string) string {
@@ -78,15 +85,21 @@ func (c Config) policy(nonce string) string {
 		}
 		return base + " " + strings.Join(extra, " ")
 	}
+	// Nothing of the app's own is framed: frames are only for what Clerk
+	// needs (its CAPTCHA, in Clerk mode).
+	frameSrc := "frame-src 'none'"
+	if len(c.FrameSrc) > 0 {
+		frameSrc = "frame-src " + strings.Join(c.FrameSrc, " ")
+	}
 	directives := []string{
 		"default-src 'self'",
 		join("script-src 'nonce-"+nonce+"' 'strict-dynamic' 'self'", c.ScriptSrc),
 		join("connect-src 'self'", c.ConnectSrc),
 		join("img-src 'self' data:", c.ImgSrc),
-		"style-src 'self' 'unsafe-inline'",
+		"style-src 'self' 'nonce-" + nonce + "'",
 		"font-src 'self'",
-		"worker-src 'self' blob:",
-		join("frame-src 'self'", c.FrameSrc),
+		"worker-src blob:",
+		frameSrc,
 		"frame-ancestors 'none'",
 		"base-uri 'self'",
 		"form-action 'self'",
@@ -99,7 +112,7 @@ func (c Config) policy(nonce string) string {
 // request's nonce in its context. It runs before the handler so that error
 // pages get the same headers.
 func Headers(cfg Config) echo.MiddlewareFunc {
-	before, after := cfg.policyAround()
+	parts := cfg.policyParts()
 	// The fixed headers' values are shared by every response: nothing
 	// modifies a header value in place, and Set or Add on a response
 	// replaces or grows its own slice.
@@ -118,7 +131,7 @@ func Headers(cfg Config) echo.MiddlewareFunc {
 			r := c.Request()
 			c.SetRequest(r.WithContext(NewContextWithNonce(r.Context(), nonce)))
 			h := c.Response().Header()
-			h.Set("Content-Security-Policy", before+nonce+after)
+			h.Set("Content-Security-Policy", strings.Join(parts, nonce))
 			for k, v := range fixed {
 				h[k] = v
 			}

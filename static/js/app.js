@@ -1,12 +1,12 @@
 // The app's own browser script. It is loaded with the page's CSP nonce and
 // must not rely on eval or inline handlers: htmx runs with allowEval off.
 //
-// It starts the Clerk browser script (ClerkJS in Clerk mode, the emulator's
-// shim in emulator mode; both expose the same window.Clerk surface) and mounts
-// Clerk's components where the server-rendered page asks for them with
-// data-clerk-* attributes. With the layout's script tag this is the
-// browser-script seam of internal/identity (docs/MIGRATION.md): the one
-// place in the browser that knows the provider.
+// It loads Clerk (ClerkJS and @clerk/ui, from Clerk's Frontend API or the
+// emulator's: the same code in both modes) and mounts Clerk's components
+// where the server-rendered page asks for them with data-clerk-mount. With
+// the layout's script tags this is the browser-script seam of
+// internal/identity (docs/MIGRATION.md): the one place in the browser that
+// knows the provider.
 (function () {
   "use strict";
 
@@ -51,37 +51,79 @@
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
   }
 
-  function mountClerk() {
-    var Clerk = window.Clerk;
+  // The CSP nonce of this page: Clerk's components inject their styles with
+  // it (Clerk.load's nonce option), so style-src needs no 'unsafe-inline'.
+  var nonce = (document.currentScript && document.currentScript.nonce) || "";
+
+  // The app's colours, from its stylesheet (light or dark), for Clerk's
+  // components; <SignUp/> also asks for the optional first and last name,
+  // which the app shows in member lists.
+  function appearance() {
+    var css = window.getComputedStyle(document.documentElement);
+    var v = function (name) { return css.getPropertyValue(name).trim(); };
+    return {
+      variables: {
+        colorPrimary: v("--accent"),
+        colorBackground: v("--surface"),
+        colorText: v("--text"),
+        colorTextSecondary: v("--muted"),
+        colorDanger: v("--err"),
+        colorSuccess: v("--ok"),
+        fontFamily: v("--font"),
+        borderRadius: "0.5rem",
+      },
+      options: { showOptionalFields: true },
+    };
+  }
+
+  function mountClerk(Clerk) {
     each('[data-clerk-mount="sign-in"]', function (el) {
-      el.innerHTML = "";
       Clerk.mountSignIn(el, {
         routing: "path",
-        path: "/sign-in",
+        path: el.dataset.path,
         signUpUrl: el.dataset.signUpUrl,
         forceRedirectUrl: el.dataset.redirectUrl,
         signUpForceRedirectUrl: el.dataset.redirectUrl,
       });
     });
     each('[data-clerk-mount="sign-up"]', function (el) {
-      el.innerHTML = "";
       Clerk.mountSignUp(el, {
         routing: "path",
-        path: "/sign-up",
+        path: el.dataset.path,
         signInUrl: el.dataset.signInUrl,
         forceRedirectUrl: el.dataset.redirectUrl,
         signInForceRedirectUrl: el.dataset.redirectUrl,
       });
     });
-    each("#user-button", function (el) {
-      Clerk.mountUserButton(el, { afterSignOutUrl: "/" });
+    each('[data-clerk-mount="user-button"]', function (el) {
+      Clerk.mountUserButton(el, { showName: true });
     });
-    each("[data-clerk-org-switcher]", function (el) {
+    // Switching or creating an organisation navigates (a full page load),
+    // so the server renders the page for the new active organisation.
+    each('[data-clerk-mount="organization-switcher"]', function (el) {
       Clerk.mountOrganizationSwitcher(el, {
         hidePersonal: true,
-        afterSelectOrganizationUrl: "/dashboard",
-        afterCreateOrganizationUrl: "/dashboard",
+        afterSelectOrganizationUrl: el.dataset.afterSelectUrl,
+        afterCreateOrganizationUrl: el.dataset.afterCreateUrl,
+        afterLeaveOrganizationUrl: el.dataset.afterLeaveUrl,
       });
+    });
+  }
+
+  // Another tab signing out, or the session ending at Clerk, leaves this
+  // server-rendered page showing a signed-in user: reload it, so the
+  // server renders it (or redirects to sign-in) for the signed-out browser.
+  // A sign-out in this tab passes through undefined (Clerk's transitive
+  // state) and navigates by itself.
+  function followSignOut(Clerk) {
+    var signedIn = !!Clerk.user;
+    Clerk.addListener(function (resources) {
+      if (signedIn && resources.user === null) {
+        window.location.reload();
+      }
+      if (resources.user !== undefined) {
+        signedIn = !!resources.user;
+      }
     });
   }
 
@@ -90,32 +132,37 @@
   // click on a server-rendered button can come before the script is ready.
   var clerkLoaded = new Promise(function (resolve, reject) {
     window.addEventListener("load", function () {
-      if (!window.Clerk) {
-        reject(new Error("Clerk's browser script did not load"));
+      var Clerk = window.Clerk;
+      if (!Clerk || !window.__internal_ClerkUICtor) {
+        reject(new Error("Clerk's browser bundles did not load"));
         return;
       }
-      resolve(window.Clerk.load({
+      Clerk.load({
+        ui: { ClerkUI: window.__internal_ClerkUICtor },
         signInUrl: "/sign-in",
         signUpUrl: "/sign-up",
         afterSignOutUrl: "/",
-      }));
+        telemetry: false,
+        nonce: nonce,
+        appearance: appearance(),
+      }).then(function () { resolve(Clerk); }, reject);
     });
   });
-  clerkLoaded.then(mountClerk);
+  clerkLoaded.then(function (Clerk) {
+    mountClerk(Clerk);
+    followSignOut(Clerk);
+  });
 
-  // Buttons and forms that act through Clerk: switching the active
-  // organisation and signing out happen in the browser (the session token
-  // lives there), then the page reloads so the server sees the new token.
+  // The organisation list's switch buttons act through Clerk (the session
+  // token lives in the browser), then load the dashboard so the server sees
+  // the new token.
   document.addEventListener("click", function (evt) {
-    var el = evt.target.closest && evt.target.closest("[data-clerk-set-active-org],[data-clerk-sign-out]");
+    var el = evt.target.closest && evt.target.closest("[data-clerk-set-active-org]");
     if (!el) return;
     evt.preventDefault();
     el.disabled = true;
-    clerkLoaded.then(function () {
-      if (el.hasAttribute("data-clerk-sign-out")) {
-        return window.Clerk.signOut({ redirectUrl: "/" });
-      }
-      return window.Clerk.setActive({ organization: el.getAttribute("data-clerk-set-active-org") }).then(function () {
+    clerkLoaded.then(function (Clerk) {
+      return Clerk.setActive({ organization: el.getAttribute("data-clerk-set-active-org") }).then(function () {
         window.location.assign(el.getAttribute("data-redirect-url") || "/dashboard");
       });
     }).catch(function (err) {
