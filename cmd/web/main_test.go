@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -424,5 +425,26 @@ func decode(t *testing.T, res *http.Response, out any) {
 	}
 	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGCPercentUnlessGOGC: the process collects at gcPercent, unless GOGC
+// is set, which Go's runtime has then applied itself. (Not parallel: the
+// collector's setting is the process's.)
+func TestGCPercentUnlessGOGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("without GOGC the collector runs at %d%%, want %d%%", got, gcPercent)
+	}
+	tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, tuneGC changed the collector to %d%%", got)
 	}
 }
