@@ -287,6 +287,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		LogIdentity:  logIdentity,
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 		Formless:     []string{routes.APIPrefix, routes.Healthz, routes.Readyz, static.URLPrefix},
+		Instant:      []string{routes.Healthz, static.URLPrefix},
 		Metrics:      a.Metrics.Middleware(),
 	})
 	a.routes(receiver)

@@ -48,6 +48,10 @@ type Config struct {
 	// CSRFExempt is the one route (method and template) that skips CSRF: the
 	// webhook, which is authenticated by its signature instead.
 	CSRFExempt Route
+	// Instant lists route-template prefixes whose handlers do no I/O (the
+	// liveness probe, embedded static files): they get no request deadline,
+	// which for them would only cost a timer per request.
+	Instant []string
 	// Formless lists route-template prefixes whose responses never carry a
 	// form (JSON, probes, static files). Safe requests to them get no CSRF
 	// token, and so no token cookie: generating both for every probe and
@@ -95,7 +99,10 @@ func NewEcho(cfg Config) *echo.Echo {
 	e.Use(secure.Headers(cfg.Secure))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
 	e.Use(bodyLimit(BodyLimit))
-	e.Use(middleware.ContextTimeout(RequestTimeout))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+		Timeout: RequestTimeout,
+		Skipper: func(c echo.Context) bool { return hasPrefix(c.Path(), cfg.Instant) },
+	}))
 	if cfg.Authenticate != nil {
 		e.Use(cfg.Authenticate)
 	}
@@ -124,12 +131,8 @@ func csrf(cfg Config) echo.MiddlewareFunc {
 			if method == cfg.CSRFExempt.Method && c.Path() == cfg.CSRFExempt.Path {
 				return true
 			}
-			if method == http.MethodGet || method == http.MethodHead {
-				for _, prefix := range cfg.Formless {
-					if strings.HasPrefix(c.Path(), prefix) {
-						return true
-					}
-				}
+			if (method == http.MethodGet || method == http.MethodHead) && hasPrefix(c.Path(), cfg.Formless) {
+				return true
 			}
 			// A request carrying a bearer token was authenticated by that
 			// header, not by cookies. A cross-site page cannot make a browser
@@ -168,6 +171,16 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 	}
 }
 
+// hasPrefix reports whether the route template starts with one of prefixes.
+func hasPrefix(route string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(route, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // hasBearer reports whether the request carries an Authorization header
 // with the Bearer scheme (any case, as the auth middleware accepts).
 func hasBearer(r *http.Request) bool {
@@ -187,7 +200,10 @@ func accessLog(logger *slog.Logger, identity func(echo.Context) (string, string)
 		LogRemoteIP:  true,
 		HandleError:  true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			attrs := []slog.Attr{
+			// Room for the identity too: the line is built once per
+			// request, so it should not grow its slice halfway.
+			attrs := make([]slog.Attr, 0, 9)
+			attrs = append(attrs,
 				slog.String("request_id", v.RequestID),
 				slog.String("method", v.Method),
 				slog.String("path", v.URIPath),
@@ -195,7 +211,7 @@ func accessLog(logger *slog.Logger, identity func(echo.Context) (string, string)
 				slog.Int("status", v.Status),
 				slog.Duration("duration", v.Latency),
 				slog.String("ip", v.RemoteIP),
-			}
+			)
 			if identity != nil {
 				if user, org := identity(c); user != "" {
 					attrs = append(attrs, slog.String("user", user), slog.String("org", org))
