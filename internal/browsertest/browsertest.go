@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -148,7 +149,12 @@ func New(t testing.TB, timeout time.Duration) *Browser {
 				return
 			}
 			if msg.IsException() || msg.Type == "error" {
-				b.record(msg.String())
+				p := msg.String()
+				if msg.URL != "" && !strings.Contains(p, msg.URL) {
+					// "Failed to load resource" names no resource.
+					p += " (" + msg.URL + ")"
+				}
+				b.record(p)
 			}
 		}
 	}()

@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -128,6 +129,7 @@ type Emulator struct {
 	delivered *signal
 	chaos     *chaos
 	now       func() time.Time
+	lastMS    atomic.Int64 // the last value of nowMS
 }
 
 // ErrProduction is returned by New when Env is production.

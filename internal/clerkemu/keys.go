@@ -176,4 +176,18 @@ func hashToken(token string) string {
 	return fmt.Sprintf("%x", sum)
 }
 
-func (e *Emulator) nowMS() int64 { return e.now().UnixMilli() }
+// nowMS is the emulator's clock in Unix milliseconds, strictly increasing
+// within an emulator: the seed creates dozens of objects in one millisecond,
+// and "a user's first membership" (the organisation a new session starts
+// in) and every list ordered by creation must still follow creation order.
+func (e *Emulator) nowMS() int64 {
+	for {
+		ms, last := e.now().UnixMilli(), e.lastMS.Load()
+		if ms <= last {
+			ms = last + 1
+		}
+		if e.lastMS.CompareAndSwap(last, ms) {
+			return ms
+		}
+	}
+}

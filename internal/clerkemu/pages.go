@@ -11,10 +11,12 @@ import (
 )
 
 // The invitation page is plain server-rendered HTML: no script at all, so it
-// needs nothing from the app's CSP and sets its own strict one.
+// needs nothing from the app's CSP and sets its own strict one. Its empty
+// icon keeps browsers from asking the app for /favicon.ico, which is 404.
 var invitationPage = template.Must(template.New("inv").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Join {{.OrgName}}</title>
+<link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0;display:flex;justify-content:center;padding:4rem 1rem}
 main{background:#fff;border:1px solid #e3e5e8;border-radius:12px;padding:2rem;max-width:24rem;width:100%}
@@ -47,7 +49,7 @@ type invitationView struct {
 func (e *Emulator) renderInvitation(w http.ResponseWriter, status int, v invitationView) {
 	v.Action = MountPath + "/accept-invitation"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	// The URL holds the invitation token: never send it to another origin.
 	// (no-referrer would also make browsers send "Origin: null" on the form
 	// post, which the same-origin check rightly refuses.)

@@ -77,8 +77,11 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, d Drain) error 
 	logger.Info("shutting down: no new connections, draining", "grace", d.Grace)
 	graceCtx, cancel := context.WithTimeout(context.Background(), d.Grace)
 	defer cancel()
-	_ = stop.Close()
+	// Draining is set before the listener closes: a client that sees its
+	// connection refused must already get "Connection: close" on the
+	// response it is waiting for.
 	draining.Store(true)
+	_ = stop.Close()
 	if err := <-served; !errors.Is(err, net.ErrClosed) {
 		return err
 	}

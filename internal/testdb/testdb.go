@@ -248,7 +248,9 @@ func create(ctx context.Context, template string) (string, error) {
 
 // Drop drops a database made by Create or Clone, disconnecting its users.
 func Drop(name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: on a machine busy with the rest of the suite a drop waits
+	// for a checkpoint, and a drop that gives up fails the package.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	conn, err := connect(ctx)
 	if err != nil {
