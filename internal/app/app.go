@@ -426,7 +426,7 @@ func (s *ClerkSettings) pinBundles() error {
 // Cloudflare's challenge frame and script. ClerkJS's telemetry is switched
 // off (app.js), so clerk-telemetry.com is not allowed.
 func (a *App) securityConfig() secure.Config {
-	sc := secure.Config{HSTS: a.cfg.Production()}
+	sc := secure.Config{HSTS: a.cfg.Production(), DataOnly: []string{routes.APIPrefix, routes.Healthz, routes.Readyz}}
 	if a.Emulator == nil {
 		if a.Clerk.ProxyURL == "" {
 			sc.ScriptSrc = []string{a.Clerk.FrontendAPI}

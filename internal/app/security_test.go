@@ -27,6 +27,7 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/auth/authtest"
 	"github.com/saasstarter/saas/internal/config"
+	"github.com/saasstarter/saas/internal/secure"
 	"github.com/saasstarter/saas/internal/testdb"
 	"github.com/saasstarter/saas/static"
 )
@@ -226,7 +227,10 @@ func directive(csp, name string) string {
 
 // checkHeaders asserts the headers every response must carry (H-01, H-03,
 // H-04, H-05) and returns the CSP nonce.
-func checkHeaders(t *testing.T, res *http.Response, prod bool) string {
+// checkHeaders asserts the security headers of res; data is set for the JSON
+// API's and the health checks' answers. It returns the CSP nonce ("" for
+// data).
+func checkHeaders(t *testing.T, res *http.Response, prod, data bool) string {
 	t.Helper()
 	h := res.Header
 	want := map[string]string{
@@ -253,6 +257,14 @@ func checkHeaders(t *testing.T, res *http.Response, prod bool) string {
 		t.Errorf("Server header leaks %q", v)
 	}
 	csp := h.Get("Content-Security-Policy")
+	if data {
+		// JSON and health answers are never documents: a policy that
+		// allows nothing, and no nonce to leak or reuse.
+		if csp != secure.DataPolicy {
+			t.Errorf("CSP of a data-only response = %q, want %q", csp, secure.DataPolicy)
+		}
+		return ""
+	}
 	for name, val := range map[string]string{
 		"default-src": "'self'", "frame-ancestors": "'none'", "object-src": "'none'",
 		"base-uri": "'self'", "form-action": "'self'",
@@ -291,19 +303,21 @@ func TestSecurityHeadersEveryResponseKind(t *testing.T) {
 				header             map[string]string
 				body               string
 				status             int
-				html               bool
+				html, data         bool
 			}{
-				{"Page", "GET", "/", nil, "", 200, true},
-				{"SignedInPage", "GET", "/", m.signedIn, "", 200, true},
-				{"HTMXFragment", "GET", "/", map[string]string{"HX-Request": "true"}, "", 200, true},
-				{"NotFoundPage", "GET", "/no-such-page", m.signedIn, "", 404, true},
-				{"NotFoundFragment", "GET", "/no-such-page", with(m.signedIn, "HX-Request", "true"), "", 404, true},
-				{"RedirectToSignIn", "GET", "/dashboard", map[string]string{"Accept": "text/html"}, "", 303, false},
-				{"APIUnauthenticated", "GET", "/api/me", nil, "", 401, false},
-				{"APINotFound", "GET", "/api/no-such-endpoint", m.signedIn, "", 404, false},
-				{"Static", "GET", static.Path("css/app.css"), nil, "", 200, false},
-				{"Health", "GET", "/healthz", nil, "", 200, false},
-				{"TooLarge", "POST", "/api/anything", nil, strings.Repeat("a", 1<<20+1), 413, false},
+				{"Page", "GET", "/", nil, "", 200, true, false},
+				{"SignedInPage", "GET", "/", m.signedIn, "", 200, true, false},
+				{"HTMXFragment", "GET", "/", map[string]string{"HX-Request": "true"}, "", 200, true, false},
+				{"NotFoundPage", "GET", "/no-such-page", m.signedIn, "", 404, true, false},
+				{"NotFoundFragment", "GET", "/no-such-page", with(m.signedIn, "HX-Request", "true"), "", 404, true, false},
+				{"RedirectToSignIn", "GET", "/dashboard", map[string]string{"Accept": "text/html"}, "", 303, false, false},
+				{"APIUnauthenticated", "GET", "/api/me", nil, "", 401, false, true},
+				{"APIJSON", "GET", "/api/me", m.signedIn, "", 200, false, true},
+				{"APINotFound", "GET", "/api/no-such-endpoint", m.signedIn, "", 404, false, false},
+				{"Static", "GET", static.Path("css/app.css"), nil, "", 200, false, false},
+				{"Health", "GET", "/healthz", nil, "", 200, false, true},
+				{"Ready", "GET", "/readyz", nil, "", 200, false, true},
+				{"TooLarge", "POST", "/api/anything", nil, strings.Repeat("a", 1<<20+1), 413, false, false},
 			}
 			seen := map[string]string{}
 			for _, k := range kinds {
@@ -316,7 +330,10 @@ func TestSecurityHeadersEveryResponseKind(t *testing.T) {
 					if res.StatusCode != k.status {
 						t.Fatalf("status = %d, want %d", res.StatusCode, k.status)
 					}
-					nonce := checkHeaders(t, res, m.prod)
+					nonce := checkHeaders(t, res, m.prod, k.data)
+					if k.data {
+						return
+					}
 					if other, dup := seen[nonce]; dup {
 						t.Errorf("nonce %q reused by %s and %s", nonce, other, k.name)
 					}

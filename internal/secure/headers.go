@@ -40,6 +40,26 @@ type Config struct {
 	// HSTS turns on Strict-Transport-Security; set it in production, where the
 	// app is only reached over HTTPS.
 	HSTS bool
+	// DataOnly lists route-template prefixes (Echo's c.Path()) that never
+	// answer with an HTML document: the JSON API and the health checks.
+	// Their responses get DataPolicy, which allows nothing, and no nonce:
+	// a nonce protects scripts in a page, and these responses have none.
+	DataOnly []string
+}
+
+// DataPolicy is the Content-Security-Policy of DataOnly routes: should a
+// browser ever render such a response as a document, it may load, run and
+// frame nothing.
+const DataPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+// dataOnly reports whether route is one of DataOnly's.
+func (c Config) dataOnly(route string) bool {
+	for _, p := range c.DataOnly {
+		if strings.HasPrefix(route, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewNonce returns 128 bits from crypto/rand, base64-encoded.
@@ -109,8 +129,9 @@ func (c Config) policy(nonce string) string {
 }
 
 // Headers returns middleware that sets the security headers and stores the
-// request's nonce in its context. It runs before the handler so that error
-// pages get the same headers.
+// request's nonce in its context (DataOnly routes get DataPolicy instead).
+// It runs before the handler so that error pages get the same headers; Echo
+// has routed the request by then, so c.Path() is the route template.
 func Headers(cfg Config) echo.MiddlewareFunc {
 	parts := cfg.policyParts()
 	// The fixed headers' values are shared by every response: nothing
@@ -125,13 +146,18 @@ func Headers(cfg Config) echo.MiddlewareFunc {
 	if cfg.HSTS {
 		fixed.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	}
+	dataPolicy := []string{DataPolicy}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			nonce := NewNonce()
-			r := c.Request()
-			c.SetRequest(r.WithContext(NewContextWithNonce(r.Context(), nonce)))
 			h := c.Response().Header()
-			h.Set("Content-Security-Policy", strings.Join(parts, nonce))
+			if cfg.dataOnly(c.Path()) {
+				h["Content-Security-Policy"] = dataPolicy
+			} else {
+				nonce := NewNonce()
+				r := c.Request()
+				c.SetRequest(r.WithContext(NewContextWithNonce(r.Context(), nonce)))
+				h.Set("Content-Security-Policy", strings.Join(parts, nonce))
+			}
 			for k, v := range fixed {
 				h[k] = v
 			}

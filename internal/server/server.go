@@ -4,9 +4,13 @@
 package server
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -91,7 +95,7 @@ func NewEcho(cfg Config) *echo.Echo {
 			return err
 		},
 	}))
-	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: requestIDs()}))
 	if cfg.Metrics != nil {
 		e.Use(cfg.Metrics)
 	}
@@ -255,5 +259,22 @@ func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// requestIDs returns a generator of request ids: a random prefix chosen at
+// start-up and a counter. An id must be unique (it ties a response to its
+// log line), not unpredictable: it is no secret, it is sent to the client.
+// A counter costs an atomic add where a random id per request reads
+// crypto/rand, and the ids of one process sort in order.
+func requestIDs() func() string {
+	var prefix [8]byte
+	_, _ = rand.Read(prefix[:])
+	p := hex.EncodeToString(prefix[:]) + "-"
+	var n atomic.Uint64
+	return func() string {
+		b := make([]byte, 0, len(p)+13)
+		b = append(b, p...)
+		return string(strconv.AppendUint(b, n.Add(1), 36))
 	}
 }
