@@ -6,10 +6,12 @@
 
 -- name: GetDashboard :one
 -- The organisation with the caller's role, the counts of the stats, and
--- three previews as JSON arrays (newest first, except members: admins first,
--- then by name): members, audit entries with the actor's and target's names
--- from the synced users (people and organisations shown by the identity
--- provider's current id, as in audit.sql), and projects.
+-- three previews (newest first, except members: admins first, then by
+-- name): members, audit entries with the actor's and target's names from
+-- the synced users (people and organisations shown by the identity
+-- provider's current id, as in audit.sql), and projects. Each preview comes
+-- as one array per column, in the preview's order: pgx decodes arrays in
+-- binary, where a JSON preview cost the page a fifth of its CPU to parse.
 WITH org AS (
     SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan, m.role
     FROM organizations o
@@ -23,37 +25,60 @@ SELECT org.name, org.slug, org.image_url, org.plan, org.role,
        (SELECT count(*) FROM projects p WHERE p.organization_id = org.id)::bigint AS projects_count,
        (SELECT count(*) FROM audit_log a
         WHERE a.organization_id = org.id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity,
-       (SELECT COALESCE(json_agg(json_build_object(
-                   'email', l.email, 'first_name', l.first_name, 'last_name', l.last_name,
-                   'image_url', l.image_url, 'role', l.role)
-                   ORDER BY (l.role = 'org:admin') DESC, lower(l.first_name), lower(l.last_name), l.id), '[]')
-        FROM (SELECT u.id, u.email, u.first_name, u.last_name, u.image_url, mm.role
-              FROM memberships mm
-              JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
-              WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL
-              ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
-              LIMIT sqlc.arg(max_members)::int) l)::json AS members,
-       (SELECT COALESCE(json_agg(json_build_object(
-                   'actor', l.actor, 'actor_name', l.actor_name, 'impersonator', l.impersonator,
-                   'action', l.action, 'target', l.target, 'target_name', l.target_name,
-                   'details', l.details, 'at', l.created_at)
-                   ORDER BY l.created_at DESC, l.id DESC), '[]')
-        FROM (SELECT a.id, COALESCE(au.clerk_id, a.actor) AS actor, COALESCE(iu.clerk_id, a.impersonator) AS impersonator,
-                     a.action, COALESCE(tu.clerk_id, tor.clerk_id, a.target) AS target, a.details, a.created_at,
-                     COALESCE(NULLIF(trim(au.first_name || ' ' || au.last_name), ''), au.email, '') AS actor_name,
-                     COALESCE(NULLIF(trim(tu.first_name || ' ' || tu.last_name), ''), tu.email, '') AS target_name
-              FROM audit_log a
-              LEFT JOIN users au ON au.id = a.actor_id
-              LEFT JOIN users iu ON iu.id = a.impersonator_id
-              LEFT JOIN users tu ON tu.id = a.target_user_id
-              LEFT JOIN organizations tor ON tor.id = a.target_organization_id
-              WHERE a.organization_id = org.id
-              ORDER BY a.created_at DESC, a.id DESC
-              LIMIT sqlc.arg(max_activity)::int) l)::json AS activity,
-       (SELECT COALESCE(json_agg(json_build_object('id', l.id, 'name', l.name, 'created_at', l.created_at) ORDER BY l.id DESC), '[]')
-        FROM (SELECT p.id, p.name, p.created_at
-              FROM projects p
-              WHERE p.organization_id = org.id
-              ORDER BY p.id DESC
-              LIMIT sqlc.arg(max_projects)::int) l)::json AS projects
-FROM org;
+       mem.emails::text[] AS member_emails, mem.first_names::text[] AS member_first_names,
+       mem.last_names::text[] AS member_last_names, mem.image_urls::text[] AS member_image_urls,
+       mem.roles::text[] AS member_roles,
+       act.actors::text[] AS activity_actors, act.actor_names::text[] AS activity_actor_names,
+       act.impersonators::text[] AS activity_impersonators, act.actions::text[] AS activity_actions,
+       act.targets::text[] AS activity_targets, act.target_names::text[] AS activity_target_names,
+       act.details::jsonb[] AS activity_details, act.ats::timestamptz[] AS activity_ats,
+       prj.ids::bigint[] AS project_ids, prj.names::text[] AS project_names,
+       prj.created_ats::timestamptz[] AS project_created_ats
+FROM org
+CROSS JOIN LATERAL (
+    SELECT COALESCE(array_agg(l.email ORDER BY l.n), '{}') AS emails,
+           COALESCE(array_agg(l.first_name ORDER BY l.n), '{}') AS first_names,
+           COALESCE(array_agg(l.last_name ORDER BY l.n), '{}') AS last_names,
+           COALESCE(array_agg(l.image_url ORDER BY l.n), '{}') AS image_urls,
+           COALESCE(array_agg(l.role ORDER BY l.n), '{}') AS roles
+    FROM (SELECT u.email, u.first_name, u.last_name, u.image_url, mm.role,
+                 row_number() OVER (ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id) AS n
+          FROM memberships mm
+          JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
+          WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL
+          ORDER BY n
+          LIMIT sqlc.arg(max_members)::int) l
+) mem
+CROSS JOIN LATERAL (
+    SELECT COALESCE(array_agg(l.actor ORDER BY l.n), '{}') AS actors,
+           COALESCE(array_agg(l.actor_name ORDER BY l.n), '{}') AS actor_names,
+           COALESCE(array_agg(l.impersonator ORDER BY l.n), '{}') AS impersonators,
+           COALESCE(array_agg(l.action ORDER BY l.n), '{}') AS actions,
+           COALESCE(array_agg(l.target ORDER BY l.n), '{}') AS targets,
+           COALESCE(array_agg(l.target_name ORDER BY l.n), '{}') AS target_names,
+           COALESCE(array_agg(l.details ORDER BY l.n), '{}') AS details,
+           COALESCE(array_agg(l.created_at ORDER BY l.n), '{}') AS ats
+    FROM (SELECT COALESCE(au.clerk_id, a.actor) AS actor, COALESCE(iu.clerk_id, a.impersonator) AS impersonator,
+                 a.action, COALESCE(tu.clerk_id, tor.clerk_id, a.target) AS target, a.details, a.created_at,
+                 COALESCE(NULLIF(trim(au.first_name || ' ' || au.last_name), ''), au.email, '') AS actor_name,
+                 COALESCE(NULLIF(trim(tu.first_name || ' ' || tu.last_name), ''), tu.email, '') AS target_name,
+                 row_number() OVER (ORDER BY a.created_at DESC, a.id DESC) AS n
+          FROM audit_log a
+          LEFT JOIN users au ON au.id = a.actor_id
+          LEFT JOIN users iu ON iu.id = a.impersonator_id
+          LEFT JOIN users tu ON tu.id = a.target_user_id
+          LEFT JOIN organizations tor ON tor.id = a.target_organization_id
+          WHERE a.organization_id = org.id
+          ORDER BY a.created_at DESC, a.id DESC
+          LIMIT sqlc.arg(max_activity)::int) l
+) act
+CROSS JOIN LATERAL (
+    SELECT COALESCE(array_agg(l.id ORDER BY l.id DESC), '{}') AS ids,
+           COALESCE(array_agg(l.name ORDER BY l.id DESC), '{}') AS names,
+           COALESCE(array_agg(l.created_at ORDER BY l.id DESC), '{}') AS created_ats
+    FROM (SELECT p.id, p.name, p.created_at
+          FROM projects p
+          WHERE p.organization_id = org.id
+          ORDER BY p.id DESC
+          LIMIT sqlc.arg(max_projects)::int) l
+) prj;

@@ -7,10 +7,8 @@ package dashboard
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,68 +87,38 @@ func (h *Handlers) dashboard(c echo.Context) error {
 	return h.Render.Page(c, http.StatusOK, row.Name, pages.Dashboard(p))
 }
 
-// The previews of store.GetDashboard, as its JSON arrays spell them.
-type (
-	memberJSON struct {
-		Email     string `json:"email"`
-		FirstName string `json:"first_name"`
-		LastName  string `json:"last_name"`
-		ImageURL  string `json:"image_url"`
-		Role      string `json:"role"`
-	}
-	entryJSON struct {
-		Actor        string          `json:"actor"`
-		ActorName    string          `json:"actor_name"`
-		Impersonator string          `json:"impersonator"`
-		Action       string          `json:"action"`
-		Target       string          `json:"target"`
-		TargetName   string          `json:"target_name"`
-		Details      json.RawMessage `json:"details"`
-		At           time.Time       `json:"at"`
-	}
-	projectJSON struct {
-		ID        int64     `json:"id"`
-		Name      string    `json:"name"`
-		CreatedAt time.Time `json:"created_at"`
-	}
-)
-
+// dashboardProps turns the statement's row into the page's props. Each
+// preview arrives as one array per column (store.GetDashboard), all of a
+// preview's arrays in the same order and of the same length.
 func (h *Handlers) dashboardProps(c echo.Context, a *auth.Auth, row store.GetDashboardRow) (pages.DashboardProps, error) {
-	var (
-		members []memberJSON
-		entries []entryJSON
-		list    []projectJSON
-	)
-	if err := json.Unmarshal(row.Members, &members); err != nil {
-		return pages.DashboardProps{}, fmt.Errorf("dashboard members: %w", err)
+	if !sameLength(len(row.MemberEmails), len(row.MemberFirstNames), len(row.MemberLastNames), len(row.MemberImageUrls), len(row.MemberRoles)) ||
+		!sameLength(len(row.ActivityActions), len(row.ActivityActors), len(row.ActivityActorNames), len(row.ActivityImpersonators),
+			len(row.ActivityTargets), len(row.ActivityTargetNames), len(row.ActivityDetails), len(row.ActivityAts)) ||
+		!sameLength(len(row.ProjectIds), len(row.ProjectNames), len(row.ProjectCreatedAts)) {
+		return pages.DashboardProps{}, errors.New("dashboard: preview columns of different lengths")
 	}
-	if err := json.Unmarshal(row.Activity, &entries); err != nil {
-		return pages.DashboardProps{}, fmt.Errorf("dashboard activity: %w", err)
-	}
-	if err := json.Unmarshal(row.Projects, &list); err != nil {
-		return pages.DashboardProps{}, fmt.Errorf("dashboard projects: %w", err)
-	}
-	page := projects.Page{Projects: make([]projects.Project, 0, len(list)), TotalCount: row.ProjectsCount}
-	for _, pr := range list {
-		page.Projects = append(page.Projects, projects.Project{ID: pr.ID, Name: pr.Name, CreatedAt: pr.CreatedAt})
+	page := projects.Page{Projects: make([]projects.Project, 0, len(row.ProjectIds)), TotalCount: row.ProjectsCount}
+	for i, id := range row.ProjectIds {
+		page.Projects = append(page.Projects, projects.Project{ID: id, Name: row.ProjectNames[i], CreatedAt: row.ProjectCreatedAts[i].Time})
 	}
 	p := pages.DashboardProps{
 		Name: row.Name, Slug: row.Slug, ImageURL: row.ImageUrl, Plan: row.Plan, Role: row.Role,
 		MembersCount: row.MembersCount, ProjectsCount: row.ProjectsCount, RecentActivity: row.RecentActivity,
-		Members:  make([]pages.MemberItem, 0, len(members)),
-		Activity: make([]pages.ActivityItem, 0, len(entries)),
+		Members:  make([]pages.MemberItem, 0, len(row.MemberEmails)),
+		Activity: make([]pages.ActivityItem, 0, len(row.ActivityActions)),
 		Projects: h.projectsProps(c, a, page, components.ReturnDashboard),
 	}
-	for _, m := range members {
-		p.Members = append(p.Members, pages.MemberItem{Name: displayName(m.FirstName, m.LastName, m.Email),
-			Email: m.Email, Role: m.Role, ImageURL: m.ImageURL})
+	for i, email := range row.MemberEmails {
+		p.Members = append(p.Members, pages.MemberItem{Name: displayName(row.MemberFirstNames[i], row.MemberLastNames[i], email),
+			Email: email, Role: row.MemberRoles[i], ImageURL: row.MemberImageUrls[i]})
 	}
-	for _, e := range entries {
-		it := audit.Item{Action: e.Action, Actor: e.Actor, ActorName: e.ActorName, Impersonator: e.Impersonator,
-			Target: e.Target, TargetName: e.TargetName, At: e.At}
+	for i, action := range row.ActivityActions {
+		it := audit.Item{Action: action, Actor: row.ActivityActors[i], ActorName: row.ActivityActorNames[i],
+			Impersonator: row.ActivityImpersonators[i], Target: row.ActivityTargets[i], TargetName: row.ActivityTargetNames[i],
+			At: row.ActivityAts[i].Time}
 		// As in audit.Recent: details are flat string maps; anything else
 		// is simply not shown.
-		_ = json.Unmarshal(e.Details, &it.Details)
+		_ = json.Unmarshal(row.ActivityDetails[i], &it.Details)
 		p.Activity = append(p.Activity, activity(it))
 	}
 	return p, nil
@@ -173,6 +141,16 @@ func (h *Handlers) projectsProps(c echo.Context, a *auth.Auth, list projects.Pag
 
 func item(p projects.Project) components.Project {
 	return components.Project{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}
+}
+
+// sameLength reports whether every n is the first.
+func sameLength(n ...int) bool {
+	for _, m := range n[1:] {
+		if m != n[0] {
+			return false
+		}
+	}
+	return true
 }
 
 func displayName(first, last, email string) string {

@@ -47,8 +47,9 @@ func (s signalOn) WithGroup(name string) slog.Handler {
 	return s
 }
 
-// TestRoleConnectionLimitNeverAnswers500: the app runs as a role PostgreSQL
-// allows 2 connections, with a pool sized 4. 64 concurrent signed-in
+// TestRoleConnectionLimitNeverAnswers500: the app's pool, sized 4, gets 2
+// connections from PostgreSQL (the role's limit, less the revocation
+// listener's). 64 concurrent signed-in
 // requests (pages, HTMX fragments and JSON) arrive while both connections
 // are busy, so the pool tries to grow and PostgreSQL refuses: the requests
 // wait for the two connections instead of failing. None answers 500 (a
@@ -59,7 +60,9 @@ func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 	ctx := context.Background()
 	// The role owns the database, so it migrates and runs the app as a
 	// deployment's own role would.
-	dbURL := testdb.NewLimited(t, 2) + "&pool_max_conns=4"
+	// Three connections: the session-revocation listener holds one of its
+	// own, outside the pool, which is left two.
+	dbURL := testdb.NewLimited(t, 3) + "&pool_max_conns=4"
 	const refusal = "database refused a new connection;"
 	logs := &lockedBuffer{}
 	signal := newSignalOn(slog.NewJSONHandler(logs, nil), refusal)
@@ -84,9 +87,11 @@ func TestRoleConnectionLimitNeverAnswers500(t *testing.T) {
 	// Both connections the role may have are busy when the requests come.
 	var busy []*pgxpool.Conn
 	for range 2 {
-		c, err := pool.Acquire(ctx)
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		c, err := pool.Acquire(actx)
+		cancel()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("acquire one of the role's connections: %v", err)
 		}
 		busy = append(busy, c)
 	}
