@@ -33,7 +33,7 @@ func (h *harness) browser(t *testing.T) *browser {
 	}}}
 }
 
-// post sends a form as the shim does, from the app's origin.
+// post sends a form from the app's origin, as a browser page does.
 func (b *browser) post(path string, form url.Values) (*http.Response, map[string]any) {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, b.h.e.Issuer()+path, strings.NewReader(form.Encode()))

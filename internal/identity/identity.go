@@ -25,7 +25,7 @@
 //     and from clerksync.Backend; no Go interface yet.
 //   - BrowserScript: the script every page loads to keep the session
 //     cookie fresh and to mount sign-in, sign-up and the switchers. Clerk:
-//     ClerkJS (or the emulator's shim), described by layouts.ClerkScript
+//     ClerkJS (the same pinned bundles in emulator mode), described by layouts.ClerkScript
 //     and driven by static/app.js; no Go interface yet.
 //
 // The internal/clerkemu emulator stands in for Clerk on every seam at once.
