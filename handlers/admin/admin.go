@@ -62,7 +62,7 @@ type Handlers struct {
 
 // Routes registers the admin screens, all behind the org:admin guard.
 func (h *Handlers) Routes(e *echo.Echo) {
-	g := e.Group(routes.Admin, auth.RequireRole(RoleAdmin, MsgAdminsOnly), Private)
+	g := e.Group(routes.Admin, h.adminsOnly, Private)
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, routes.AdminMembers) })
 	g.GET(strings.TrimPrefix(routes.AdminMembers, routes.Admin), h.members)
 	g.GET(strings.TrimPrefix(routes.AdminMember, routes.Admin), h.memberRow)
