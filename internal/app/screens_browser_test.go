@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,24 +57,47 @@ func checkScreen(t *testing.T, b *browsertest.Browser, base string, s screen) {
 			const mounts = [...document.querySelectorAll('[data-clerk-mount]')];
 			return mounts.every(m => m.classList.contains('cl-rootBox') || m.querySelector('[class*="cl-"]'));
 		})()`)
-		widths, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]int64](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if widths[0] > widths[1] {
-			wide, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(() => {
-				const w = document.documentElement.clientWidth;
-				return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)
-					.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).replace(/ /g, '.') : '') + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ');
-			})()`))
-			t.Errorf("%s at %s: the page is %d px wide in a %d px viewport (too wide: %s)", s.path, vp.name, widths[0], widths[1], wide)
-		}
+		checkFit(t, b, s.path, vp.name)
 		for _, v := range axeViolations(t, b) {
 			t.Errorf("%s at %s: axe: %s", s.path, vp.name, v)
 		}
 		if s.shot != "" {
 			shot(t, b, s.shot+"-"+vp.name+".png", chromedp.FullScreenshot(100))
 		}
+		// On a phone, the header's menu open too.
+		open, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`(() => {
+			const m = document.querySelector('.site-menu');
+			if (!m || getComputedStyle(m.querySelector('summary')).display === 'none') return false;
+			m.open = true;
+			return true;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open {
+			checkFit(t, b, s.path+" (menu open)", vp.name)
+			for _, v := range axeViolations(t, b) {
+				t.Errorf("%s at %s with the menu open: axe: %s", s.path, vp.name, v)
+			}
+		}
+	}
+}
+
+// checkFit fails the test if the page is wider than the viewport, naming
+// the elements that stick out.
+func checkFit(t *testing.T, b *browsertest.Browser, what, viewport string) {
+	t.Helper()
+	widths, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]int64](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if widths[0] > widths[1] {
+		wide, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(() => {
+			const w = document.documentElement.clientWidth;
+			return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)
+				.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).replace(/ /g, '.') : '') + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ');
+		})()`))
+		t.Errorf("%s at %s: the page is %d px wide in a %d px viewport (too wide: %s)", what, viewport, widths[0], widths[1], wide)
 	}
 }
 
@@ -114,6 +138,14 @@ func TestEveryScreenFitsAndPassesAxeInBrowser(t *testing.T) {
 	acmeDelivery := strconv.FormatInt(failDelivery(t, ta, admOrg(t, ta, "acme")), 10)
 	globex := admOrg(t, ta, "globex")
 	globexDelivery := strconv.FormatInt(failDelivery(t, ta, globex), 10)
+	// A project, so that the lists, their delete dialogs and the delete
+	// confirmation page are on the screens.
+	res, body := sendReq(t, ta, hreq{method: http.MethodPost, path: routes.APIProjects,
+		token: sessionToken(t, ta.Server, "alice@acme.test", admOrg(t, ta, "acme")), body: `{"name":"Apollo"}`})
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("create a project: %d %s", res.StatusCode, body)
+	}
+	project := strconv.FormatInt(int64(jsonObject(t, body)["id"].(float64)), 10)
 
 	t.Run("SignedOut", func(t *testing.T) {
 		t.Parallel()
@@ -136,6 +168,7 @@ func TestEveryScreenFitsAndPassesAxeInBrowser(t *testing.T) {
 			{path: routes.Dashboard, ready: `[data-testid="dashboard"]`, shot: "dashboard"},
 			{path: routes.Orgs, ready: `[data-testid="org-row"]`},
 			{path: routes.Projects, ready: `[data-testid="projects"]`},
+			{path: "/projects/" + project + "/delete?return=projects", ready: `[data-testid="project-delete-page"]`},
 			{path: routes.AdminMembers, ready: `[data-testid="admin-members"]`, shot: "members"},
 			{path: routes.AdminInvitations, ready: `[data-testid="invite-form"]`},
 			{path: routes.AdminSettings, ready: `[data-testid="settings-form"]`},
@@ -174,5 +207,75 @@ func TestEveryScreenFitsAndPassesAxeInBrowser(t *testing.T) {
 		} {
 			checkScreen(t, b, ta.URL, s)
 		}
+	})
+}
+
+// TestFeedbackWhereItHappenedInBrowser: deleting a project asks in a styled
+// <dialog> (Cancel keeps it), then updates the count and the dashboard's
+// statistic in place and moves the focus to the notice; a settings save
+// updates the admin heading without a reload; on the 403 of the admin
+// screens, the switch button opens them in the organisation one
+// administers.
+func TestFeedbackWhereItHappenedInBrowser(t *testing.T) {
+	t.Parallel()
+	ta := start(t)
+	ta.synced(t)
+
+	t.Run("DeleteAndSettings", func(t *testing.T) {
+		t.Parallel()
+		b := browsertest.New(t, 120*time.Second)
+		admSignIn(t, b, ta.URL, "alice@acme.test", routes.Dashboard)
+		waitPath(t, b, routes.Dashboard)
+		b.Run(t, "create a project",
+			chromedp.WaitVisible(chromedp.CSS(`#project-name`)),
+			chromedp.SendKeys(chromedp.CSS(`#project-name`), "Apollo"),
+			chromedp.Click(chromedp.CSS(`[data-testid="project-create"] button[type="submit"]`)),
+		)
+		waitText(t, b, `[data-testid="projects-total"]`, "1")
+		waitText(t, b, `#stat-projects`, "1")
+		b.Run(t, "ask to delete it, then cancel",
+			chromedp.Click(chromedp.CSS(`[data-testid="project-delete"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="project-delete-confirm"]`)),
+			chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="project-delete-cancel"]`)),
+		)
+		admWaitJS(t, b, "the dialog to close with the project kept", `!document.querySelector('dialog[open]') && document.querySelectorAll('[data-testid="project-row"]').length === 1`)
+		b.Run(t, "delete it",
+			chromedp.Click(chromedp.CSS(`[data-testid="project-delete"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="project-delete-confirm"]`)),
+			chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="project-delete-confirm"]`)),
+		)
+		waitText(t, b, `[data-testid="projects-total"]`, "0")
+		waitText(t, b, `#stat-projects`, "0")
+		admWaitJS(t, b, "focus on the notice", `document.activeElement && document.activeElement.dataset.testid === "projects-notice"`)
+		waitText(t, b, `[data-testid="projects-notice"]`, "Project “Apollo” deleted.")
+		if path(t, b) != routes.Dashboard {
+			t.Fatalf("the delete navigated to %s", path(t, b))
+		}
+
+		b.Run(t, "rename the organisation",
+			chromedp.Navigate(ta.URL+routes.AdminSettings),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="settings-name"]`)),
+			chromedp.SetValue(chromedp.CSS(`[data-testid="settings-name"]`), "Acme Inc"),
+			chromedp.Click(chromedp.CSS(`[data-testid="settings-submit"]`)),
+		)
+		waitText(t, b, `[data-testid="admin-org-name"]`, "· Acme Inc")
+		if p := b.Problems(); len(p) != 0 {
+			t.Fatalf("browser reported problems: %v", p)
+		}
+	})
+	t.Run("ForbiddenOffersTheSwitch", func(t *testing.T) {
+		t.Parallel()
+		b := browsertest.New(t, 120*time.Second)
+		admSignIn(t, b, ta.URL, "dave@example.test", routes.Dashboard)
+		waitPath(t, b, routes.Dashboard)
+		waitText(t, b, `[data-testid="dashboard"] [data-testid="org-name"]`, "Acme")
+		b.Run(t, "open the admin screens as a member of Acme",
+			chromedp.Navigate(ta.URL+routes.AdminMembers),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="forbidden-switch"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="forbidden-switch"]`)),
+		)
+		waitPath(t, b, routes.AdminMembers)
+		b.Run(t, "the members of Globex", chromedp.WaitVisible(chromedp.CSS(`[data-testid="admin-members"]`)))
+		waitText(t, b, `[data-testid="admin-org-name"]`, "· Globex")
 	})
 }
