@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,6 +59,12 @@ func checkScreen(t *testing.T, b *browsertest.Browser, base string, s screen) {
 			return mounts.every(m => m.classList.contains('cl-rootBox') || m.querySelector('[class*="cl-"]'));
 		})()`)
 		checkFit(t, b, s.path, vp.name)
+		// Every page, the emulator's too, takes the design tokens of the
+		// app's one stylesheet.
+		accent, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`getComputedStyle(document.documentElement).getPropertyValue("--accent").trim()`))
+		if err != nil || accent == "" {
+			t.Errorf("%s: no design tokens (--accent = %q, %v)", s.path, accent, err)
+		}
 		for _, v := range axeViolations(t, b) {
 			t.Errorf("%s at %s: axe: %s", s.path, vp.name, v)
 		}
@@ -146,6 +153,16 @@ func TestEveryScreenFitsAndPassesAxeInBrowser(t *testing.T) {
 		t.Fatalf("create a project: %d %s", res.StatusCode, body)
 	}
 	project := strconv.FormatInt(int64(jsonObject(t, body)["id"].(float64)), 10)
+	// An invitation, for the emulator's page that accepts it.
+	var inv struct {
+		URL string `json:"url"`
+	}
+	bapi(t, ta.Server, http.MethodPost, "/organizations/"+admOrg(t, ta, "acme")+"/invitations",
+		map[string]string{"email_address": "erin@new.test", "role": "org:member"}, &inv)
+	accept, err := url.Parse(inv.URL)
+	if err != nil || accept.Path == "" {
+		t.Fatalf("invitation URL %q: %v", inv.URL, err)
+	}
 
 	t.Run("SignedOut", func(t *testing.T) {
 		t.Parallel()
@@ -154,6 +171,7 @@ func TestEveryScreenFitsAndPassesAxeInBrowser(t *testing.T) {
 			{path: routes.Home, ready: `main h1`},
 			{path: routes.SignIn, ready: `.cl-signIn-root`},
 			{path: routes.SignUp, ready: `.cl-signUp-root`},
+			{path: accept.RequestURI(), ready: `[data-testid="clerk-accept-invitation"] form`},
 			{path: "/no/such/page", ready: `.error-page`},
 		} {
 			checkScreen(t, b, ta.URL, s)
