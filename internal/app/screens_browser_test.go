@@ -277,9 +277,25 @@ func TestFeedbackWhereItHappenedInBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`[data-testid="settings-submit"]`)),
 		)
 		waitText(t, b, `[data-testid="admin-org-name"]`, "· Acme Inc")
-		if p := b.Problems(); len(p) != 0 {
-			t.Fatalf("browser reported problems: %v", p)
+
+		// A refused action answers next to its form, not in the banner.
+		invite := func() {
+			b.Run(t, "invite frank@new.test",
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="invite-email"]`)),
+				chromedp.SetValue(chromedp.CSS(`[data-testid="invite-email"]`), "frank@new.test"),
+				chromedp.Click(chromedp.CSS(`[data-testid="invite-submit"]`)),
+			)
 		}
+		b.Run(t, "invitations", chromedp.Click(chromedp.CSS(`[data-testid="tab-invitations"]`)))
+		invite()
+		admWaitJS(t, b, "the invitation to be listed", `[...document.querySelectorAll('[data-testid="invitation-email"]')].some(e => e.textContent === "frank@new.test") && !document.querySelector('[data-testid="invite-pending"]')`)
+		invite()
+		admWaitJS(t, b, "the refusal next to the form", `(() => {
+			const e = document.querySelector('[data-testid="invite-form"] + [data-inline-error] [data-testid="error-fragment"]');
+			return !!e && e.textContent.includes("already has a pending invitation") && document.getElementById("flash").children.length === 0;
+		})()`)
+		// Chromium logs every 4xx answer; that one is expected.
+		noProblems(t, b, "status of 409 (Conflict) ("+ta.URL+routes.AdminInvitations+")")
 	})
 	t.Run("ForbiddenOffersTheSwitch", func(t *testing.T) {
 		t.Parallel()

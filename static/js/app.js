@@ -23,6 +23,27 @@
     if (focus && focus !== document.activeElement) focus.focus();
   });
 
+  // An error answer (the server retargets it to #flash, the page's banner)
+  // is shown next to the form that was sent instead, in its row or card, so
+  // it appears where the person acted; the previous one there is replaced.
+  // Requests without a form (polls, active search) keep the banner.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var d = evt.detail || {};
+    if (!d.xhr || d.xhr.status < 400 || d.xhr.status === 401 || !d.serverResponse) return;
+    var src = d.requestConfig && d.requestConfig.elt;
+    var form = src && src.closest && src.closest("form");
+    if (!form || !document.contains(form)) return;
+    var next = form.nextElementSibling;
+    if (next && next.hasAttribute("data-inline-error")) next.remove();
+    var box = document.createElement("div");
+    box.setAttribute("data-inline-error", "");
+    box.className = "inline-error";
+    box.innerHTML = d.serverResponse;
+    form.insertAdjacentElement("afterend", box);
+    d.shouldSwap = false;
+    d.isError = false;
+  });
+
   // A link with data-open-dialog opens that <dialog> (a styled
   // confirmation) instead of its page; without this script the link loads
   // the confirmation page, so destructive actions ask either way.
