@@ -67,13 +67,6 @@ func deleteURL(p ProjectRowProps) string {
 	return projectURL(p.Project.ID, "delete") + "?return=" + p.ReturnTo
 }
 
-// When formats a time for lists.
-func When(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
-}
 
 // returnPath is where a cancelled confirmation goes back to.
 func returnPath(returnTo string) string {
