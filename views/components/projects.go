@@ -67,7 +67,6 @@ func deleteURL(p ProjectRowProps) string {
 	return projectURL(p.Project.ID, "delete") + "?return=" + p.ReturnTo
 }
 
-
 // returnPath is where a cancelled confirmation goes back to.
 func returnPath(returnTo string) string {
 	if returnTo == ReturnDashboard {
