@@ -313,3 +313,32 @@ func TestFeedbackWhereItHappenedInBrowser(t *testing.T) {
 		waitText(t, b, `[data-testid="admin-org-name"]`, "· Globex")
 	})
 }
+
+// TestSignInLooksLikeTheAppInBrowser: Clerk's <SignIn/> takes the app's
+// primary colour and font from the stylesheet's tokens (app.js hands them
+// over as appearance variables).
+func TestSignInLooksLikeTheAppInBrowser(t *testing.T) {
+	t.Parallel()
+	ta := start(t)
+	b := browsertest.New(t, 60*time.Second)
+	b.Run(t, "open sign-in", chromedp.Navigate(ta.URL+routes.SignIn), chromedp.WaitVisible(chromedp.CSS(`.cl-signIn-root .cl-formButtonPrimary`)))
+	got, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`(() => {
+		const probe = document.createElement("span");
+		probe.style.color = getComputedStyle(document.documentElement).getPropertyValue("--accent");
+		document.body.append(probe);
+		const accent = getComputedStyle(probe).color;
+		probe.remove();
+		const button = getComputedStyle(document.querySelector(".cl-signIn-root .cl-formButtonPrimary"));
+		return [accent, button.backgroundColor, button.fontFamily, getComputedStyle(document.body).fontFamily];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("accent %s, button %s, button font %s, page font %s", got[0], got[1], got[2], got[3])
+	if got[1] != got[0] {
+		t.Errorf("the sign-in button is %s, the app's primary colour %s", got[1], got[0])
+	}
+	if got[2] != got[3] {
+		t.Errorf("the sign-in button's font is %q, not the app's %q", got[2], got[3])
+	}
+}
