@@ -44,6 +44,22 @@
     d.isError = false;
   });
 
+  // hx-confirm questions are asked in the page's styled <dialog>
+  // (#confirm-dialog) instead of the browser's confirm(); the request goes
+  // out only when it is closed with Confirm.
+  document.addEventListener("htmx:confirm", function (evt) {
+    var question = evt.detail && evt.detail.question;
+    var dialog = document.getElementById("confirm-dialog");
+    if (!question || !dialog || typeof dialog.showModal !== "function") return;
+    evt.preventDefault();
+    dialog.querySelector("[data-confirm-text]").textContent = question;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue === "ok") evt.detail.issueRequest(true);
+    }, { once: true });
+    dialog.showModal();
+  });
+
   // A link with data-open-dialog opens that <dialog> (a styled
   // confirmation) instead of its page; without this script the link loads
   // the confirmation page, so destructive actions ask either way.
