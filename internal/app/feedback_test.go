@@ -210,3 +210,49 @@ func TestProjectDeleteConfirmationPage(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminConfirmationPages: without JavaScript, Remove and Revoke open a
+// confirmation page (their row forms are GET forms; htmx posts them after
+// its dialog), whose form posts the action; opening it changes nothing.
+func TestAdminConfirmationPages(t *testing.T) {
+	t.Parallel()
+	ta := start(t)
+	ta.synced(t)
+	alice := admAs(t, ta, "alice@acme.test", "acme")
+	bob := userID(t, ta.Server, "bob@acme.test")
+	admWant(t, admPost(t, ta.URL+routes.AdminInvitations, url.Values{"email": {"frank@new.test"}, "role": {"org:member"}}, admHX(alice)), http.StatusOK)
+	ta.synced(t)
+
+	members := parse(t, get(t, ta.URL+routes.AdminMembers, alice))
+	row := members.Find(`tr[data-user-id="` + bob + `"] [data-testid="remove-member"]`).Closest("form")
+	target := "/admin/members/" + bob + "/remove"
+	if row.AttrOr("method", "") != "get" || row.AttrOr("action", "") != target || row.AttrOr("hx-post", "") != target || row.AttrOr("hx-confirm", "") == "" {
+		t.Fatalf("Bob's remove form: method %q action %q hx-post %q", row.AttrOr("method", ""), row.AttrOr("action", ""), row.AttrOr("hx-post", ""))
+	}
+	res := get(t, ta.URL+target, alice)
+	admWant(t, res, http.StatusOK)
+	page := parse(t, res)
+	if got := page.Find(`[data-testid="admin-confirm"] h2`).Text(); got != "Remove Bob Baker from Acme?" {
+		t.Errorf("question = %q", got)
+	}
+	if f := page.Find(`form[data-testid="admin-confirm-form"]`); f.AttrOr("method", "") != "post" || f.AttrOr("action", "") != target || f.Find(`input[name="_csrf"]`).Length() != 1 {
+		t.Errorf("confirming form: method %q action %q", f.AttrOr("method", ""), f.AttrOr("action", ""))
+	}
+	if got := memberRole(t, ta, "bob@acme.test", "acme"); got != "org:member" {
+		t.Fatalf("opening the confirmation changed Bob's membership: %q", got)
+	}
+
+	inv := admDB(t, ta, `SELECT clerk_id FROM invitations WHERE email = 'frank@new.test'`)
+	res = get(t, ta.URL+"/admin/invitations/"+inv+"/revoke", alice)
+	admWant(t, res, http.StatusOK)
+	if got := parse(t, res).Find(`[data-testid="admin-confirm"] h2`).Text(); got != "Revoke the invitation to frank@new.test?" {
+		t.Errorf("question = %q", got)
+	}
+	if n := dbCount(t, ta, `SELECT count(*) FROM invitations WHERE email = 'frank@new.test' AND status = 'pending'`); n != 1 {
+		t.Fatal("opening the confirmation revoked the invitation")
+	}
+	t.Run("MembersGet403", func(t *testing.T) {
+		res := get(t, ta.URL+target, admAs(t, ta, "bob@acme.test", "acme"))
+		admWant(t, res, http.StatusForbidden)
+	})
+}

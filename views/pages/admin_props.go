@@ -223,3 +223,12 @@ type ForbiddenAdmin struct {
 type OrgChoice struct {
 	ClerkID, Name string
 }
+
+// Confirm is the confirmation page of a destructive action, for browsers
+// without JavaScript.
+type Confirm struct {
+	Question, Detail string
+	// Action is the URL the confirming form posts to, Button its label,
+	// Back where Cancel goes.
+	Action, Button, Back string
+}
