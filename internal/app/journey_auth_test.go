@@ -51,12 +51,16 @@ const (
 )
 
 // noProblems fails the test on any console error or CSP violation other
-// than the expected ones, each of which must have occurred.
+// than the expected ones, each of which must have occurred. A problem
+// matches an expected text that ends it, or that is followed only by the
+// " (URL)" browsertest appends when Chromium's message names no resource.
 func noProblems(t *testing.T, b *browsertest.Browser, expected ...string) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, p := range b.Problems() {
-		i := slices.IndexFunc(expected, func(e string) bool { return strings.HasSuffix(p, e) })
+		i := slices.IndexFunc(expected, func(e string) bool {
+			return strings.HasSuffix(p, e) || strings.Contains(p, e+" (") && strings.HasSuffix(p, ")")
+		})
 		if i < 0 {
 			t.Errorf("browser problem: %s", p)
 			continue
