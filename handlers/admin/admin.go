@@ -62,15 +62,17 @@ type Handlers struct {
 
 // Routes registers the admin screens, all behind the org:admin guard.
 func (h *Handlers) Routes(e *echo.Echo) {
-	g := e.Group(routes.Admin, auth.RequireRole(RoleAdmin, MsgAdminsOnly), Private)
+	g := e.Group(routes.Admin, h.adminsOnly, Private)
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, routes.AdminMembers) })
 	g.GET(strings.TrimPrefix(routes.AdminMembers, routes.Admin), h.members)
 	g.GET(strings.TrimPrefix(routes.AdminMember, routes.Admin), h.memberRow)
 	g.POST(strings.TrimPrefix(routes.AdminMemberRole, routes.Admin), h.changeRole)
+	g.GET(strings.TrimPrefix(routes.AdminMemberDrop, routes.Admin), h.confirmRemoveMember)
 	g.POST(strings.TrimPrefix(routes.AdminMemberDrop, routes.Admin), h.removeMember)
 	g.GET(strings.TrimPrefix(routes.AdminInvitations, routes.Admin), h.invitations)
 	g.POST(strings.TrimPrefix(routes.AdminInvitations, routes.Admin), h.invite)
 	g.GET(strings.TrimPrefix(routes.AdminInvitation, routes.Admin), h.invitationRow)
+	g.GET(strings.TrimPrefix(routes.AdminInviteDrop, routes.Admin), h.confirmRevoke)
 	g.POST(strings.TrimPrefix(routes.AdminInviteDrop, routes.Admin), h.revoke)
 	g.GET(strings.TrimPrefix(routes.AdminSettings, routes.Admin), h.settings)
 	g.POST(strings.TrimPrefix(routes.AdminSettings, routes.Admin), h.saveSettings)

@@ -91,6 +91,15 @@ func (h *Handlers) invite(c echo.Context) error {
 	if !slices.ContainsFunc(pages.Roles, func(o pages.RoleOption) bool { return o.Key == role }) {
 		return apperr.New(apperr.Invalid, "Choose a role from the list")
 	}
+	// A second pending invitation to the same address would only send the
+	// same mail twice and leave two identical rows: refuse it.
+	dup, err := store.New(h.Pool).AdminPendingInvitationExists(c.Request().Context(), store.AdminPendingInvitationExistsParams{OrgID: s.ID, Email: email})
+	if err != nil {
+		return err
+	}
+	if dup {
+		return apperr.New(apperr.Conflict, email+" already has a pending invitation; revoke it first to send a new one")
+	}
 	inv, err := organizationinvitation.NewClient(h.Clerk).Create(c.Request().Context(), &organizationinvitation.CreateParams{
 		OrganizationID: s.ClerkID, EmailAddress: clerk.String(email), Role: clerk.String(role),
 		InviterUserID: clerk.String(s.auth.UserID),

@@ -127,7 +127,14 @@ func (h *Handlers) saveSettings(c echo.Context) error {
 		if err != nil {
 			return clerkError(err, "Could not save the name and slug")
 		}
-		changed["name"], changed["slug"] = want.Name, want.Slug
+		// Each changed field with its previous value, so the audit log can
+		// say "name Acme → Acme Inc".
+		if want.Name != have.Name {
+			changed["name"], changed["previous_name"] = want.Name, have.Name
+		}
+		if want.Slug != have.Slug {
+			changed["slug"], changed["previous_slug"] = want.Slug, have.Slug
+		}
 	}
 	if want.LogoURL != have.LogoURL {
 		// UpdateMetadata merges at the top level, so the plan, the feature
@@ -140,7 +147,7 @@ func (h *Handlers) saveSettings(c echo.Context) error {
 		if _, err := organization.NewClient(h.Clerk).UpdateMetadata(ctx, s.ClerkID, &organization.UpdateMetadataParams{PublicMetadata: &msg}); err != nil {
 			return clerkError(err, "Could not save the logo")
 		}
-		changed["logo_url"] = want.LogoURL
+		changed["logo_url"], changed["previous_logo_url"] = want.LogoURL, have.LogoURL
 	}
 	if len(changed) == 0 {
 		return h.done(c, routes.AdminSettings, "Nothing to change.", func() error {

@@ -2,11 +2,13 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -187,11 +189,49 @@ func (h *Handlers) audit(c echo.Context) error {
 		return err
 	}
 	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: pager(page, total, routes.AdminAudit, "#audit-results")}
-	for _, r := range rows {
-		p.Rows = append(p.Rows, pages.AuditRow{
-			When: r.CreatedAt.Time, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,
-			Action: r.Action, Target: r.Target, Details: string(r.Details),
-		})
+	items := make([]audit.Item, len(rows))
+	for i, r := range rows {
+		items[i] = audit.Item{Action: r.Action, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,
+			Target: r.Target, At: r.CreatedAt.Time}
+		// Details are flat string maps (audit.Record); anything else is
+		// left out of the sentence and still shown raw.
+		_ = json.Unmarshal(r.Details, &items[i].Details)
+	}
+	if err := nameTargets(ctx, db, items); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		raw, _ := json.MarshalIndent(map[string]any{
+			"action": r.Action, "actor": r.Actor, "impersonator": r.Impersonator, "target": r.Target,
+			"details": json.RawMessage(r.Details), "at": r.CreatedAt.Time.UTC(),
+		}, "", "  ")
+		p.Rows = append(p.Rows, pages.AuditRow{When: r.CreatedAt.Time, Action: r.Action, Sentence: audit.Sentence(items[i]), Raw: string(raw)})
 	}
 	return h.Render.Page(c, http.StatusOK, "Audit log", pages.AdminAudit(p))
+}
+
+// nameTargets fills in the names of the people the entries are about. The
+// ids come from the organisation's own log, so no other name is looked up.
+func nameTargets(ctx context.Context, db *store.Queries, items []audit.Item) error {
+	var ids []string
+	for _, it := range items {
+		if strings.HasPrefix(it.Target, "user_") {
+			ids = append(ids, it.Target)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names, err := db.UserNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]string, len(names))
+	for _, n := range names {
+		byID[n.ClerkID] = n.Name
+	}
+	for i := range items {
+		items[i].TargetName = byID[items[i].Target]
+	}
+	return nil
 }

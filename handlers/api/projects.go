@@ -132,7 +132,7 @@ func (h *Handlers) deleteProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Projects.Delete(ctx, auth.From(ctx), id); err != nil {
+	if _, err := h.Projects.Delete(ctx, auth.From(ctx), id); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "deleted": true})

@@ -50,6 +50,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET(routes.Projects, h.projectsPage, org...)
 	e.POST(routes.Projects, h.create, create...)
 	e.POST(routes.ProjectRename, h.rename, manage...)
+	e.GET(routes.ProjectDelete, h.confirmDelete, manage...)
 	e.POST(routes.ProjectDelete, h.delete, manage...)
 }
 
@@ -160,43 +161,8 @@ func displayName(first, last, email string) string {
 	return email
 }
 
-// activity words an audit entry for people.
+// activity is an audit entry as the dashboard shows it: a sentence with
+// names (audit.Sentence).
 func activity(e audit.Item) pages.ActivityItem {
-	it := pages.ActivityItem{Actor: e.ActorName, Impersonator: e.Impersonator, At: e.At}
-	if it.Actor == "" {
-		it.Actor = e.Actor
-	}
-	if e.Actor == "clerk" {
-		it.Actor = "Clerk"
-	}
-	name := e.Details["name"]
-	person := e.TargetName
-	if person == "" {
-		person = e.Target
-	}
-	switch e.Action {
-	case audit.ProjectCreated:
-		it.Action, it.Target = "created project", name
-	case audit.ProjectRenamed:
-		it.Action, it.Target = "renamed a project to", name
-	case audit.ProjectDeleted:
-		it.Action, it.Target = "deleted project", name
-	case audit.OrgCreated:
-		it.Action, it.Target = "created the organisation", name
-	case audit.OrgExported:
-		it.Action = "exported the organisation's data"
-	case audit.OrgLeft:
-		it.Action = "left the organisation"
-	case audit.OrgPlanSet:
-		it.Action, it.Target = "set the plan to", e.Details["plan"]
-	case "member.added":
-		it.Action, it.Target = "added member", person
-	case "member.removed":
-		it.Action, it.Target = "removed member", person
-	case "member.role_changed":
-		it.Action, it.Target = "changed the role of", person+" to "+strings.TrimPrefix(e.Details["role"], "org:")
-	default:
-		it.Action, it.Target = e.Action, e.Target
-	}
-	return it
+	return pages.ActivityItem{Sentence: audit.Sentence(e), At: e.At}
 }

@@ -46,15 +46,24 @@ func (h *Handlers) create(c echo.Context) error {
 		_ = h.Render.Sessions.AddFlash(c, appsession.FlashSuccess, "Project created.")
 		return web.Redirect(c, returnPath(c))
 	}
+	return h.section(c, a, "")
+}
+
+// section answers an HTMX create or delete with the whole projects section
+// (list, count and the notice, which takes the focus) and, on the
+// dashboard, the Projects statistic swapped out of band.
+func (h *Handlers) section(c echo.Context, a *auth.Auth, notice string) error {
 	limit := previewProjects
-	if c.FormValue("return") == components.ReturnProjects {
+	if returnTo(c) == components.ReturnProjects {
 		limit = projects.MaxLimit
 	}
-	list, err := h.Projects.List(ctx, a, projects.ListParams{Limit: limit})
+	list, err := h.Projects.List(c.Request().Context(), a, projects.ListParams{Limit: limit})
 	if err != nil {
 		return err
 	}
-	return render.Component(c, http.StatusOK, components.Projects(h.projectsProps(c, a, list, returnTo(c))))
+	p := h.projectsProps(c, a, list, returnTo(c))
+	p.Notice = notice
+	return render.Component(c, http.StatusOK, components.ProjectsAnswer(p))
 }
 
 // rename changes a project's name. HTMX gets the new row.
@@ -78,21 +87,42 @@ func (h *Handlers) rename(c echo.Context) error {
 	}))
 }
 
-// delete removes a project. HTMX gets an empty body, which replaces the row.
+// confirmDelete is the confirmation page of a delete, for browsers
+// without JavaScript (with it, the row's button opens a <dialog> instead).
+func (h *Handlers) confirmDelete(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, ok := tenant.ParseID(c.Param("id"))
+	if !ok {
+		return apperr.New(apperr.NotFound, projects.MsgNotFound)
+	}
+	p, err := h.Projects.Get(ctx, auth.From(ctx), id)
+	if err != nil {
+		return err
+	}
+	return h.Render.Page(c, http.StatusOK, "Delete "+p.Name, pages.ConfirmProjectDelete(components.ProjectRowProps{
+		Project: item(p), CSRFToken: render.CSRFToken(c), CanManage: true, ReturnTo: returnTo(c),
+	}))
+}
+
+// delete removes a project. HTMX gets the projects section again, with the
+// new count and a notice; a plain post goes back with a flash message.
 func (h *Handlers) delete(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, ok := tenant.ParseID(c.Param("id"))
 	if !ok {
 		return apperr.New(apperr.NotFound, projects.MsgNotFound)
 	}
-	if err := h.Projects.Delete(ctx, auth.From(ctx), id); err != nil {
+	a := auth.From(ctx)
+	name, err := h.Projects.Delete(ctx, a, id)
+	if err != nil {
 		return h.back(c, err)
 	}
+	notice := "Project “" + name + "” deleted."
 	if !web.IsHTMX(c) {
-		_ = h.Render.Sessions.AddFlash(c, appsession.FlashSuccess, "Project deleted.")
+		_ = h.Render.Sessions.AddFlash(c, appsession.FlashSuccess, notice)
 		return web.Redirect(c, returnPath(c))
 	}
-	return c.HTML(http.StatusOK, "")
+	return h.section(c, a, notice)
 }
 
 // back answers a refused form: HTMX gets the error (shown in #flash); a

@@ -88,6 +88,16 @@ func (h *Handlers) list(c echo.Context) error {
 		p.Orgs = append(p.Orgs, pages.OrgItem{ClerkID: r.ClerkID, Name: r.Name, Slug: r.Slug, ImageURL: r.ImageUrl,
 			Plan: r.Plan, Role: r.Role, MembersCount: r.MembersCount, Active: active})
 		p.CanLeave = p.CanLeave || active
+		if active && r.Role == lastadmin.RoleAdmin {
+			// The only admin cannot leave (lastadmin refuses it): do not
+			// offer it, say what to do instead.
+			n, err := store.New(h.Pool).CountOrgAdmins(ctx, r.ClerkID)
+			if err != nil {
+				return err
+			}
+			p.SoleAdmin = n <= 1
+			p.CanLeave = !p.SoleAdmin
+		}
 	}
 	pending := h.pending(c, a, synced)
 	if a.HasOrg() && !synced[a.OrgID] && !slices.ContainsFunc(pending, func(po pendingOrg) bool { return po.ID == a.OrgID }) {

@@ -67,8 +67,8 @@ func admWaitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
 	}
 }
 
-// admAcceptDialogs accepts every confirm() the page opens (hx-confirm) and
-// records their messages.
+// admAcceptDialogs accepts every confirm() the page opens and records their
+// messages (hx-confirm uses the page's own dialog, so there should be none).
 func admAcceptDialogs(b *browsertest.Browser) func() []string {
 	var mu sync.Mutex
 	var seen []string
@@ -130,10 +130,22 @@ func TestAdminJourneyInBrowser(t *testing.T) {
 	admWaitJS(t, b, "the invitation to be listed", `[...document.querySelectorAll('[data-testid="invitation-email"]')].some(e => e.textContent === "frank@new.test") && !document.querySelector('[data-testid="invite-pending"]')`)
 	admWaitJS(t, b, "focus on the notice", `document.activeElement && document.activeElement.dataset.testid === "invite-notice"`)
 	admShot(t, b, "admin-invitations.png")
-	b.Run(t, "revoke it", chromedp.Click(chromedp.CSS(`[data-testid="revoke-invitation"]`)))
+	// hx-confirm asks in the page's styled dialog, not with confirm().
+	b.Run(t, "revoke it, then cancel",
+		chromedp.Click(chromedp.CSS(`[data-testid="revoke-invitation"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-cancel"]`)),
+	)
+	waitText(t, b, `[data-testid="confirm-dialog-text"]`, "Revoke the invitation to frank@new.test?")
+	b.Run(t, "cancel", chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-cancel"]`)))
+	admWaitJS(t, b, "the dialog to close, the invitation kept", `!document.querySelector('dialog[open]') && !!document.querySelector('[data-testid="invitation-row"]')`)
+	b.Run(t, "revoke it and confirm",
+		chromedp.Click(chromedp.CSS(`[data-testid="revoke-invitation"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-ok"]`)),
+		chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-ok"]`)),
+	)
 	admWaitJS(t, b, "the invitation to go", `!document.querySelector('[data-testid="invitation-row"]')`)
-	if d := dialogs(); len(d) != 1 || d[0] != "Revoke the invitation to frank@new.test?" {
-		t.Fatalf("confirm dialogs = %q", d)
+	if d := dialogs(); len(d) != 0 {
+		t.Fatalf("the browser's own dialogs opened: %q", d)
 	}
 
 	b.Run(t, "settings", chromedp.Click(chromedp.CSS(`[data-testid="tab-settings"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="settings-form"]`)))

@@ -374,6 +374,9 @@ func (a *App) setupClerk(ctx context.Context, opt Options) error {
 		ecfg.ApplicationName = "SaaS Starter"
 	}
 	ecfg.SignInPath, ecfg.SignUpPath = routes.SignIn, routes.SignUp
+	// The emulator's pages (accepting an invitation) take the app's design
+	// tokens and components from its one stylesheet.
+	ecfg.Stylesheet = static.Path("css/app.css")
 	emu, err := clerkemu.New(ctx, ecfg)
 	if err != nil {
 		return fmt.Errorf("clerk emulator: %w", err)

@@ -136,13 +136,13 @@ func productView(t *testing.T, ta *testApp, names *strings.Replacer, members map
 			out[key+" "+path] = names.Replace(string(b))
 		}
 		pages := []struct{ path, sel string }{
-			{routes.Dashboard, `[data-testid="org-name"], [data-testid="plan-badge"], [data-testid="my-role"], .stat-value, [data-testid="member-row"], [data-testid="activity-row"] > div`},
+			{routes.Dashboard, `[data-testid="org-name"], [data-testid="plan-badge"], [data-testid="my-role"], .stat-value, [data-testid="member-row"], [data-testid="activity-sentence"]`},
 		}
 		if strings.Contains(out[key+" /api/me"], `"org_role":"org:admin"`) {
 			pages = append(pages,
 				struct{ path, sel string }{routes.AdminMembers, `[data-testid="member-row"] td:nth-child(-n+2), [data-testid="member-row"] @data-user-id`},
 				struct{ path, sel string }{routes.AdminInvitations, `[data-testid="invitation-row"] td:nth-child(-n+2), [data-testid="invitation-row"] @data-invitation-id`},
-				struct{ path, sel string }{routes.AdminAudit, `[data-testid="audit-row"] td:nth-child(n+2)`})
+				struct{ path, sel string }{routes.AdminAudit, `[data-testid="audit-sentence"]`})
 		}
 		for _, p := range pages {
 			res, doc := pageReq(t, ta, hreq{path: p.path, header: h})
@@ -246,9 +246,9 @@ func TestIdentityRoundTrip(t *testing.T) {
 	// cannot pass for "unchanged").
 	for k, want := range map[string]string{
 		"alice@acme.test/acme /dashboard":           "Bob Bakerbob@acme.testadmin",
-		"bob@acme.test/acme /dashboard":             "Alice Anders created project Apollo",
+		"bob@acme.test/acme /dashboard":             "Alice Anders created project “Apollo”",
 		"alice@acme.test/acme /admin/invitations":   "erin@new.test",
-		"alice@acme.test/acme /admin/audit":         "Alice Anders | member.role_changed | user#",
+		"alice@acme.test/acme /admin/audit":         "Alice Anders changed Bob Baker's role to Admin",
 		"carol@globex.test/globex /api/org":         `"name":"Globex"`,
 		"dave@example.test/globex /api/org/members": `"role":"org:admin","user_id":"user#`,
 	} {

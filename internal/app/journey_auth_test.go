@@ -51,7 +51,9 @@ const (
 )
 
 // noProblems fails the test on any console error or CSP violation other
-// than the expected ones, each of which must have occurred.
+// than the expected ones, each of which must have occurred. A problem
+// matches an expected text that ends it, or that is followed only by the
+// " (URL)" browsertest appends when Chromium's message names no resource.
 func noProblems(t *testing.T, b *browsertest.Browser, expected ...string) {
 	t.Helper()
 	seen := map[string]bool{}

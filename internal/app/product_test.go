@@ -49,9 +49,24 @@ func TestProjectsPagesHTMX(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest || res.Header.Get("HX-Retarget") != "#flash" {
 		t.Errorf("HTMX rename to empty = %d %s", res.StatusCode, body)
 	}
-	res, body = sendReq(t, ta, hreq{method: "POST", path: "/projects/" + id + "/delete", token: alice, header: hxHeaders})
-	if res.StatusCode != http.StatusOK || len(body) != 0 {
-		t.Errorf("HTMX delete = %d %q, want 200 and nothing (the row is swapped out)", res.StatusCode, body)
+	// The delete answers with the section: the new count, no row, a notice
+	// that takes the focus; from the dashboard, the Projects statistic too,
+	// swapped out of band.
+	res, doc = pageReq(t, ta, hreq{method: "POST", path: "/projects/" + id + "/delete", token: alice, header: hxHeaders, body: "return=dashboard"})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("HTMX delete = %d", res.StatusCode)
+	}
+	if got := textsOf(doc, `section#projects [data-testid="projects-total"]`); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("projects count after delete = %q", got)
+	}
+	if doc.Find(`[data-testid="project-row"]`).Length() != 0 {
+		t.Error("the deleted project is still listed")
+	}
+	if got := textsOf(doc, `[data-testid="projects-notice"][data-autofocus]`); !slices.Equal(got, []string{"Project “Renamed” deleted."}) {
+		t.Errorf("notice = %q", got)
+	}
+	if got := textsOf(doc, `#stat-projects[hx-swap-oob="true"]`); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("out-of-band Projects statistic = %q", got)
 	}
 
 	res, _ = sendReq(t, ta, hreq{method: "POST", path: "/projects", token: alice, body: "name=Plain&return=projects"})

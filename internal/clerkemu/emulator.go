@@ -107,6 +107,10 @@ type Config struct {
 	// and <SignUp/>, the instance's sign-in and sign-up URLs; default
 	// /sign-in and /sign-up.
 	SignInPath, SignUpPath string
+	// Stylesheet is the app's stylesheet (a same-origin path), which the
+	// emulator's own pages use so that they look like the app; without it
+	// they fall back to a few built-in rules.
+	Stylesheet string
 }
 
 // Emulator is a running Clerk stand-in. Create it with New.

@@ -11,45 +11,46 @@ import (
 )
 
 // The invitation page is plain server-rendered HTML: no script at all, so it
-// needs nothing from the app's CSP and sets its own strict one. Its empty
+// needs nothing from the app's CSP and sets its own strict one. It takes the
+// app's stylesheet (Config.Stylesheet), so it looks like the app. Its empty
 // icon keeps browsers from asking the app for /favicon.ico, which is 404.
 var invitationPage = template.Must(template.New("inv").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>Join {{.OrgName}}</title>
 <link rel="icon" href="data:,">
-<style>
-body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0;display:flex;justify-content:center;padding:4rem 1rem}
-main{background:#fff;border:1px solid #e3e5e8;border-radius:12px;padding:2rem;max-width:24rem;width:100%}
-label{display:block;margin:.75rem 0 .25rem;font-size:.9rem}input{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin-top:1.25rem;width:100%;padding:.6rem;background:#3b5bdb;color:#fff;border:0;border-radius:6px;font-size:1rem}
-.error{color:#c92a2a}.note{color:#666;font-size:.85rem}
-</style></head>
-<body><main data-testid="clerk-accept-invitation">
-{{if .Problem}}<h1>Invitation</h1><p class="error" data-testid="clerk-error">{{.Problem}}</p>
+{{if .Stylesheet}}<link rel="stylesheet" href="{{.Stylesheet}}">{{else}}<style>
+body{font-family:system-ui,sans-serif;margin:0}main{max-width:26rem;margin:3rem auto;padding:0 1rem}
+label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;box-sizing:border-box}
+button{margin-top:1rem;width:100%;padding:.6rem;background:#4f46e5;color:#fff;border:0;border-radius:10px}
+</style>{{end}}</head>
+<body><main class="container emu-page"><section class="card" data-testid="clerk-accept-invitation">
+{{if .Problem}}<h1>Invitation</h1><p class="alert error" data-testid="clerk-error">{{.Problem}}</p>
 {{else}}<h1>Join {{.OrgName}}</h1>
 <p>You were invited as <strong>{{.Role}}</strong> with <strong>{{.Email}}</strong>.</p>
-{{if .Error}}<p class="error" data-testid="clerk-error">{{.Error}}</p>{{end}}
+{{if .Error}}<p class="alert error" role="alert" data-testid="clerk-error">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="token" value="{{.Token}}">
-{{if .Existing}}<p class="note">Enter the password of your account to accept.</p>
-{{else}}<label for="first_name">First name</label><input id="first_name" name="first_name" autocomplete="given-name" value="{{.FirstName}}">
-<label for="last_name">Last name</label><input id="last_name" name="last_name" autocomplete="family-name" value="{{.LastName}}">{{end}}
-<label for="password">Password</label>
-<input id="password" name="password" type="password" required minlength="8" autocomplete="{{if .Existing}}current-password{{else}}new-password{{end}}" data-testid="clerk-password">
-<button type="submit" data-testid="clerk-submit">{{if .Existing}}Sign in and join{{else}}Create account and join{{end}}</button>
+{{if .Existing}}<p class="muted">Enter the password of your account to accept.</p>
+{{else}}<div class="field"><label for="first_name">First name</label><input id="first_name" name="first_name" autocomplete="given-name" value="{{.FirstName}}"></div>
+<div class="field"><label for="last_name">Last name</label><input id="last_name" name="last_name" autocomplete="family-name" value="{{.LastName}}"></div>{{end}}
+<div class="field"><label for="password">Password</label>
+<input id="password" name="password" type="password" required minlength="8" autocomplete="{{if .Existing}}current-password{{else}}new-password{{end}}" data-testid="clerk-password"></div>
+<button class="btn primary" type="submit" data-testid="clerk-submit">{{if .Existing}}Sign in and join{{else}}Create account and join{{end}}</button>
 </form>
-<p class="note">Development emulator: no email was sent.</p>{{end}}
-</main></body></html>`))
+<p class="muted small">Development emulator: no email was sent.</p>{{end}}
+</section></main></body></html>`))
 
 type invitationView struct {
-	Problem, OrgName, Role, Email, Token, Action, Error, FirstName, LastName string
-	Existing                                                                 bool
+	Problem, OrgName, Role, Email, Token, Action, Error, FirstName, LastName, Stylesheet string
+	Existing                                                                             bool
 }
 
 func (e *Emulator) renderInvitation(w http.ResponseWriter, status int, v invitationView) {
 	v.Action = MountPath + "/accept-invitation"
+	v.Stylesheet = e.cfg.Stylesheet
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	// The URL holds the invitation token: never send it to another origin.
 	// (no-referrer would also make browsers send "Origin: null" on the form
 	// post, which the same-origin check rightly refuses.)

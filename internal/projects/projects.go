@@ -197,17 +197,20 @@ func (s *Service) Rename(ctx context.Context, a *auth.Auth, id int64, name strin
 	return p, err
 }
 
-// Delete removes a project and audits it.
-func (s *Service) Delete(ctx context.Context, a *auth.Auth, id int64) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+// Delete removes a project and audits it. It returns the name the project
+// had, for the confirmation shown to the person.
+func (s *Service) Delete(ctx context.Context, a *auth.Auth, id int64) (name string, err error) {
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		r, err := q.DeleteProject(ctx, store.DeleteProjectParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID, ID: id})
 		if err != nil {
 			return notFound(err)
 		}
+		name = r.Name
 		return audit.Record(ctx, q, a, audit.Entry{OrgID: a.OrgID, Action: audit.ProjectDeleted,
 			Target: strconv.FormatInt(r.ID, 10), Details: map[string]string{"name": r.Name}})
 	})
+	return name, err
 }
 
 // notFound turns "no row" into the public 404; the same answer whether the

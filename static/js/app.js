@@ -23,6 +23,55 @@
     if (focus && focus !== document.activeElement) focus.focus();
   });
 
+  // An error answer (the server retargets it to #flash, the page's banner)
+  // is shown next to the form that was sent instead, in its row or card, so
+  // it appears where the person acted; the previous one there is replaced.
+  // Requests without a form (polls, active search) keep the banner.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var d = evt.detail || {};
+    if (!d.xhr || d.xhr.status < 400 || d.xhr.status === 401 || !d.serverResponse) return;
+    var src = d.requestConfig && d.requestConfig.elt;
+    var form = src && src.closest && src.closest("form");
+    if (!form || !document.contains(form)) return;
+    var next = form.nextElementSibling;
+    if (next && next.hasAttribute("data-inline-error")) next.remove();
+    var box = document.createElement("div");
+    box.setAttribute("data-inline-error", "");
+    box.className = "inline-error";
+    box.innerHTML = d.serverResponse;
+    form.insertAdjacentElement("afterend", box);
+    d.shouldSwap = false;
+    d.isError = false;
+  });
+
+  // hx-confirm questions are asked in the page's styled <dialog>
+  // (#confirm-dialog) instead of the browser's confirm(); the request goes
+  // out only when it is closed with Confirm.
+  document.addEventListener("htmx:confirm", function (evt) {
+    var question = evt.detail && evt.detail.question;
+    var dialog = document.getElementById("confirm-dialog");
+    if (!question || !dialog || typeof dialog.showModal !== "function") return;
+    evt.preventDefault();
+    dialog.querySelector("[data-confirm-text]").textContent = question;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue === "ok") evt.detail.issueRequest(true);
+    }, { once: true });
+    dialog.showModal();
+  });
+
+  // A link with data-open-dialog opens that <dialog> (a styled
+  // confirmation) instead of its page; without this script the link loads
+  // the confirmation page, so destructive actions ask either way.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("[data-open-dialog]");
+    if (!link) return;
+    var dialog = document.getElementById(link.getAttribute("data-open-dialog"));
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    evt.preventDefault();
+    dialog.showModal();
+  });
+
   // A 401 marked X-Session-Refresh means the session cookie was stale (its
   // 60-second token expired while the tab slept). Refresh the token through
   // Clerk and retry the request once; if that fails, go to sign-in.
@@ -70,7 +119,7 @@
         colorDanger: v("--err"),
         colorSuccess: v("--ok"),
         fontFamily: v("--font"),
-        borderRadius: "0.5rem",
+        borderRadius: v("--radius-control"),
       },
       options: { showOptionalFields: true },
     };

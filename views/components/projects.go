@@ -31,6 +31,9 @@ type ProjectsProps struct {
 	// ReturnTo is where a plain form post lands afterwards: ReturnDashboard
 	// or ReturnProjects.
 	ReturnTo string
+	// Notice confirms the action just taken ("Project … deleted."); it is
+	// shown above the list and takes the focus.
+	Notice string
 }
 
 // Values of ProjectsProps.ReturnTo, posted back in a hidden field and
@@ -58,10 +61,16 @@ func projectURL(id int64, action string) string {
 
 func rowID(id int64) string { return "project-" + strconv.FormatInt(id, 10) }
 
-// When formats a time for lists.
-func When(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// deleteURL is the delete confirmation page, which remembers where the
+// person came from.
+func deleteURL(p ProjectRowProps) string {
+	return projectURL(p.Project.ID, "delete") + "?return=" + p.ReturnTo
+}
+
+// returnPath is where a cancelled confirmation goes back to.
+func returnPath(returnTo string) string {
+	if returnTo == ReturnDashboard {
+		return routes.Dashboard
 	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	return routes.Projects
 }

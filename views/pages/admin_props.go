@@ -181,8 +181,10 @@ type DeliveryDetail struct {
 
 // AuditRow is one audit log entry.
 type AuditRow struct {
-	When                                                    time.Time
-	Actor, ActorName, Impersonator, Action, Target, Details string
+	When time.Time
+	// Action is the machine name ("member.role_changed"), Sentence the
+	// entry in words with names, Raw the stored entry as indented JSON.
+	Action, Sentence, Raw string
 }
 
 // AuditPage is the audit log screen.
@@ -203,4 +205,30 @@ func Fill(tmpl string, values ...string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// ForbiddenAdmin is the 403 page of the admin screens for a member who is
+// not an admin of the active organisation.
+type ForbiddenAdmin struct {
+	Message string
+	// OrgName is the active organisation.
+	OrgName string
+	// AdminOf are the caller's other organisations where they are an admin.
+	AdminOf []OrgChoice
+	// RedirectURL is the admin page asked for, opened again after a switch.
+	RedirectURL string
+}
+
+// OrgChoice is an organisation the caller can switch to.
+type OrgChoice struct {
+	ClerkID, Name string
+}
+
+// Confirm is the confirmation page of a destructive action, for browsers
+// without JavaScript.
+type Confirm struct {
+	Question, Detail string
+	// Action is the URL the confirming form posts to, Button its label,
+	// Back where Cancel goes.
+	Action, Button, Back string
 }

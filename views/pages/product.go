@@ -32,7 +32,10 @@ type OrgsProps struct {
 	Orgs    []OrgItem
 	Pending []PendingOrg
 	// CanLeave offers to leave the active organisation.
-	CanLeave  bool
+	CanLeave bool
+	// SoleAdmin: the caller is the active organisation's only admin, who
+	// cannot leave it until someone else is an admin.
+	SoleAdmin bool
 	CSRFToken string
 }
 
@@ -46,11 +49,9 @@ type MemberItem struct {
 
 // ActivityItem is one audit entry as the dashboard shows it.
 type ActivityItem struct {
-	Action       string
-	Actor        string
-	Impersonator string
-	Target       string
-	At           time.Time
+	// Sentence says who did what, with names (audit.Sentence).
+	Sentence string
+	At       time.Time
 }
 
 // DashboardProps are the active organisation's dashboard.

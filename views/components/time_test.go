@@ -1,0 +1,39 @@
+package components
+
+import (
+	"testing"
+	"time"
+)
+
+func TestShortDates(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	paris := time.FixedZone("CET", 3600)
+	for name, tc := range map[string]struct {
+		at   time.Time
+		want string
+	}{
+		"ThisYear":      {time.Date(2026, 11, 30, 2, 41, 0, 0, time.UTC), "30 Nov, 02:41"},
+		"InUTC":         {time.Date(2026, 11, 30, 3, 41, 0, 0, paris), "30 Nov, 02:41"},
+		"AnotherYear":   {time.Date(2025, 1, 2, 14, 5, 0, 0, time.UTC), "2 Jan 2025, 14:05"},
+		"NewYearsInUTC": {time.Date(2027, 1, 1, 0, 30, 0, 0, paris), "31 Dec, 23:30"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := Short(tc.at, now); got != tc.want {
+				t.Errorf("Short = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := Exact(time.Date(2026, 11, 30, 2, 41, 7, 0, time.UTC)); got != "Mon 30 Nov 2026, 02:41:07 UTC" {
+		t.Errorf("Exact = %q", got)
+	}
+}
+
+func TestCount(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "0 members", 1: "1 member", 2: "2 members"} {
+		if got := Count(n, "member", "members"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
