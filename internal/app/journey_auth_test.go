@@ -52,8 +52,8 @@ const (
 
 // noProblems fails the test on any console error or CSP violation other
 // than the expected ones, each of which must have occurred. A problem
-// matches an expected text that ends it, or that is followed only by the
-// " (URL)" browsertest appends when Chromium's message names no resource.
+// matches an expected text it contains: browsertest appends the resource's
+// URL when Chromium's message names none.
 func noProblems(t *testing.T, b *browsertest.Browser, expected ...string) {
 	t.Helper()
 	seen := map[string]bool{}
