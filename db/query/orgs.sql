@@ -55,5 +55,6 @@ JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
 JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL
 JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
 WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL
-ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+-- Admins first, then by name: the order of the index memberships_org_sort.
+ORDER BY (mm.role <> 'org:admin'), mm.sort_name, mm.id
 LIMIT sqlc.arg(max_rows);

@@ -19,20 +19,20 @@ WITH org AS (
     WHERE o.clerk_id = $5 AND o.deleted_at IS NULL
 )
 SELECT org.name, org.slug, org.image_url, org.plan, org.role,
-       (SELECT count(*) FROM memberships mm
-        WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL)::bigint AS members_count,
-       (SELECT count(*) FROM projects p WHERE p.organization_id = org.id)::bigint AS projects_count,
-       (SELECT count(*) FROM audit_log a
-        WHERE a.organization_id = org.id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity,
+       COALESCE(st.members, 0)::bigint AS members_count,
+       COALESCE(st.projects, 0)::bigint AS projects_count,
+       (SELECT COALESCE(sum(h.entries), 0) FROM audit_activity_hourly h
+        WHERE h.organization_id = org.id AND h.hour > now() - interval '7 days')::bigint AS recent_activity,
        (SELECT COALESCE(json_agg(json_build_object(
                    'email', l.email, 'first_name', l.first_name, 'last_name', l.last_name,
                    'image_url', l.image_url, 'role', l.role)
-                   ORDER BY (l.role = 'org:admin') DESC, lower(l.first_name), lower(l.last_name), l.id), '[]')
-        FROM (SELECT u.id, u.email, u.first_name, u.last_name, u.image_url, mm.role
+                   ORDER BY l.not_admin, l.sort_name, l.id), '[]')
+        FROM (SELECT mm.id, (mm.role <> 'org:admin') AS not_admin, mm.sort_name,
+                     u.email, u.first_name, u.last_name, u.image_url, mm.role
               FROM memberships mm
               JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
               WHERE mm.organization_id = org.id AND mm.deleted_at IS NULL
-              ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+              ORDER BY (mm.role <> 'org:admin'), mm.sort_name, mm.id
               LIMIT $1::int) l)::json AS members,
        (SELECT COALESCE(json_agg(json_build_object(
                    'actor', l.actor, 'actor_name', l.actor_name, 'impersonator', l.impersonator,
@@ -58,6 +58,7 @@ SELECT org.name, org.slug, org.image_url, org.plan, org.role,
               ORDER BY p.id DESC
               LIMIT $3::int) l)::json AS projects
 FROM org
+LEFT JOIN organization_stats st ON st.organization_id = org.id
 `
 
 type GetDashboardParams struct {
@@ -87,7 +88,10 @@ type GetDashboardRow struct {
 // organisation (the Clerk id from the session's claims) joined with the
 // caller's live membership; every list and count below is scoped by its id,
 // so a caller who is not (or no longer) a live member gets no row at all.
-// The organisation with the caller's role, the counts of the stats, and
+// The organisation with the caller's role, the counts of the stats (kept by
+// triggers in organization_stats and audit_activity_hourly, so their cost
+// does not grow with the organisation; "this week" is the last 168 whole
+// hours plus the current one), and
 // three previews as JSON arrays (newest first, except members: admins first,
 // then by name): members, audit entries with the actor's and target's names
 // from the synced users (people and organisations shown by the identity

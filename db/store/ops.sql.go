@@ -13,7 +13,7 @@ import (
 
 const opsGetOrganization = `-- name: OpsGetOrganization :one
 SELECT o.clerk_id, o.name, o.slug, o.plan, o.public_metadata, o.stub, o.deleted_at,
-       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members
 FROM organizations o
 WHERE o.clerk_id = $1
 `
@@ -48,7 +48,7 @@ func (q *Queries) OpsGetOrganization(ctx context.Context, clerkID string) (OpsGe
 
 const opsSearchOrganizations = `-- name: OpsSearchOrganizations :many
 SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
-       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members
 FROM organizations o
 WHERE $1::text = ''
    OR o.clerk_id = $1
@@ -168,15 +168,14 @@ func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) 
 
 const opsSyncHealth = `-- name: OpsSyncHealth :one
 SELECT
-    count(*) FILTER (WHERE received_at > now() - interval '1 hour') AS deliveries_last_hour,
-    count(*) FILTER (WHERE received_at > now() - interval '1 hour' AND status = 'failed') AS failed_last_hour,
-    count(*) FILTER (WHERE status = 'failed') AS failed_total,
-    COALESCE(max(received_at), 'epoch'::timestamptz)::timestamptz AS last_received_at,
-    COALESCE(EXTRACT(EPOCH FROM max(processed_at - event_at) FILTER (
-        WHERE received_at > now() - interval '1 hour' AND event_at IS NOT NULL)), 0)::float8 AS max_lag_seconds,
-    COALESCE(EXTRACT(EPOCH FROM avg(processed_at - event_at) FILTER (
-        WHERE received_at > now() - interval '1 hour' AND event_at IS NOT NULL)), 0)::float8 AS avg_lag_seconds
-FROM webhook_events
+    count(*) AS deliveries_last_hour,
+    count(*) FILTER (WHERE h.status = 'failed') AS failed_last_hour,
+    (SELECT count(*) FROM webhook_events f WHERE f.status = 'failed') AS failed_total,
+    COALESCE((SELECT max(l.received_at) FROM webhook_events l), 'epoch'::timestamptz)::timestamptz AS last_received_at,
+    COALESCE(EXTRACT(EPOCH FROM max(h.processed_at - h.event_at) FILTER (WHERE h.event_at IS NOT NULL)), 0)::float8 AS max_lag_seconds,
+    COALESCE(EXTRACT(EPOCH FROM avg(h.processed_at - h.event_at) FILTER (WHERE h.event_at IS NOT NULL)), 0)::float8 AS avg_lag_seconds
+FROM webhook_events h
+WHERE h.received_at > now() - interval '1 hour'
 `
 
 type OpsSyncHealthRow struct {
@@ -190,7 +189,9 @@ type OpsSyncHealthRow struct {
 
 // Sync health over the last hour: deliveries, failures, and lag (from the
 // envelope's timestamp to when the app processed it), plus the newest
-// delivery and the failures still unresolved at any age.
+// delivery and the failures still unresolved at any age. Each part reads an
+// index range (the last hour of webhook_events_received, the partial index
+// of outcomes other than "applied"), never the whole log.
 func (q *Queries) OpsSyncHealth(ctx context.Context) (OpsSyncHealthRow, error) {
 	row := q.db.QueryRow(ctx, opsSyncHealth)
 	var i OpsSyncHealthRow

@@ -164,7 +164,7 @@ JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
 JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL
 JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
 WHERE o.clerk_id = $2 AND o.deleted_at IS NULL
-ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+ORDER BY (mm.role <> 'org:admin'), mm.sort_name, mm.id
 LIMIT $3
 `
 
@@ -184,6 +184,7 @@ type ListOrgMembersRow struct {
 }
 
 // Members of the active organisation, visible only to its live members.
+// Admins first, then by name: the order of the index memberships_org_sort.
 func (q *Queries) ListOrgMembers(ctx context.Context, arg ListOrgMembersParams) ([]ListOrgMembersRow, error) {
 	rows, err := q.db.Query(ctx, listOrgMembers, arg.UserClerkID, arg.OrgClerkID, arg.MaxRows)
 	if err != nil {

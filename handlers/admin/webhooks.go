@@ -3,17 +3,20 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -43,12 +46,30 @@ func DeliveryLog(c echo.Context, syncer *clerksync.Syncer, base, orgID string) (
 	if status != "" && !slices.Contains(Statuses, status) {
 		return pages.DeliveryLog{}, apperr.New(apperr.Invalid, "Unknown status")
 	}
-	page, offset := pageParam(c)
-	res, err := syncer.ListDeliveries(c.Request().Context(), clerksync.DeliveryFilter{
-		OrganizationID: orgID, Type: typ, Status: clerksync.Status(status), Limit: pageSize, Offset: offset,
-	})
+	f := clerksync.DeliveryFilter{OrganizationID: orgID, Type: typ, Status: clerksync.Status(status), Limit: pageSize}
+	cur, err := CursorParam(c, "deliveries", 2)
 	if err != nil {
 		return pages.DeliveryLog{}, err
+	}
+	if cur != nil {
+		at, terr := pagecursor.ParseTime(cur[0])
+		id, ierr := pagecursor.ParseID(cur[1])
+		if terr != nil || ierr != nil {
+			return pages.DeliveryLog{}, apperr.New(apperr.Invalid, MsgBadCursor)
+		}
+		f.Before = &clerksync.DeliveryCursor{ReceivedAt: at, ID: id}
+	}
+	res, err := syncer.ListDeliveries(c.Request().Context(), f)
+	if err != nil {
+		return pages.DeliveryLog{}, err
+	}
+	next := ""
+	if res.Next != nil {
+		next = pagecursor.Encode("deliveries", pagecursor.Time(res.Next.ReceivedAt), strconv.FormatInt(res.Next.ID, 10))
+	}
+	filtered := base
+	if typ != "" || status != "" {
+		filtered += "?type=" + url.QueryEscape(typ) + "&status=" + url.QueryEscape(status)
 	}
 	types := EventTypes
 	if typ != "" && !slices.Contains(types, typ) {
@@ -56,7 +77,7 @@ func DeliveryLog(c echo.Context, syncer *clerksync.Syncer, base, orgID string) (
 	}
 	l := pages.DeliveryLog{
 		Base: base, CSRF: render.CSRFToken(c), Type: typ, Status: status, Types: types, Statuses: Statuses,
-		Pager:   pager(page, res.Total, base+"?type="+url.QueryEscape(typ)+"&status="+url.QueryEscape(status), "#deliveries"),
+		Pager:   PagerOf(c, filtered, "#deliveries", next),
 		ShowOrg: orgID == "",
 	}
 	for _, d := range res.Deliveries {
@@ -175,18 +196,34 @@ func (h *Handlers) audit(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	page, offset := pageParam(c)
 	orgID := s.ID
-	db := store.New(h.Pool)
-	rows, err := db.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &orgID, MaxRows: pageSize, SkipRows: offset})
+	arg := store.AdminListAuditParams{
+		OrgID: &orgID, MaxRows: pageSize + 1,
+		BeforeAt: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, BeforeID: math.MaxInt64,
+	}
+	cur, err := CursorParam(c, "audit", 2)
 	if err != nil {
 		return err
 	}
-	total, err := db.AdminCountAudit(ctx, &orgID)
+	if cur != nil {
+		at, terr := pagecursor.ParseTime(cur[0])
+		id, ierr := pagecursor.ParseID(cur[1])
+		if terr != nil || ierr != nil {
+			return apperr.New(apperr.Invalid, MsgBadCursor)
+		}
+		arg.BeforeAt, arg.BeforeID = pgtype.Timestamptz{Time: at, Valid: true}, id
+	}
+	rows, err := store.New(h.Pool).AdminListAudit(ctx, arg)
 	if err != nil {
 		return err
 	}
-	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: pager(page, total, routes.AdminAudit, "#audit-results")}
+	next := ""
+	if len(rows) > pageSize {
+		rows = rows[:pageSize]
+		last := rows[pageSize-1]
+		next = pagecursor.Encode("audit", pagecursor.Time(last.CreatedAt.Time), strconv.FormatInt(last.ID, 10))
+	}
+	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: PagerOf(c, routes.AdminAudit, "#audit-results", next)}
 	for _, r := range rows {
 		p.Rows = append(p.Rows, pages.AuditRow{
 			When: r.CreatedAt.Time, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,

@@ -1,0 +1,285 @@
+-- +goose Up
+-- Cost that does not grow with an organisation's size: counters kept by
+-- triggers instead of count(*) on every dashboard request, a sort key on
+-- memberships so the members list is read in index order, and the indexes
+-- every keyset-paginated list walks.
+
+-- Trigram indexes serve the substring searches (ILIKE '%…%') of the members
+-- list and the operator directory. pg_trgm is a trusted extension: the
+-- database owner may create it.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- Per-organisation counters: live members and projects. One row per
+-- organisation, created with it.
+CREATE TABLE organization_stats (
+    organization_id bigint PRIMARY KEY REFERENCES organizations (id) ON DELETE CASCADE,
+    members         bigint NOT NULL DEFAULT 0,
+    projects        bigint NOT NULL DEFAULT 0
+);
+
+-- Audit entries per organisation and hour, for "activity this week": the
+-- dashboard sums at most 169 rows instead of counting a week of entries.
+CREATE TABLE audit_activity_hourly (
+    organization_id bigint      NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    hour            timestamptz NOT NULL,
+    entries         bigint      NOT NULL,
+    PRIMARY KEY (organization_id, hour)
+);
+
+-- The counters are kept by statement-level triggers over transition
+-- tables: a bulk insert costs one upsert per organisation, not one per row.
+-- Deltas go to organisations that still exist (a cascade from a deleted
+-- organisation has nothing left to count), in id order so two statements
+-- touching several organisations take the row locks in the same order.
+-- +goose StatementBegin
+CREATE FUNCTION organization_stats_apply(deltas jsonb) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO organization_stats AS s (organization_id, members, projects)
+    SELECT d.org, d.members, d.projects
+    FROM jsonb_to_recordset(deltas) AS d(org bigint, members bigint, projects bigint)
+    WHERE (d.members <> 0 OR d.projects <> 0)
+      AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = d.org)
+    ORDER BY d.org
+    ON CONFLICT (organization_id) DO UPDATE
+    SET members = s.members + EXCLUDED.members, projects = s.projects + EXCLUDED.projects;
+$$;
+
+CREATE FUNCTION organization_stats_new_org() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO organization_stats (organization_id) SELECT id FROM new_rows ORDER BY id
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION organization_stats_members() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    deltas jsonb;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', n, 'projects', 0)) INTO deltas
+        FROM (SELECT organization_id, count(*) AS n FROM new_rows WHERE deleted_at IS NULL GROUP BY 1) x;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', -n, 'projects', 0)) INTO deltas
+        FROM (SELECT organization_id, count(*) AS n FROM old_rows WHERE deleted_at IS NULL GROUP BY 1) x;
+    ELSE
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', n, 'projects', 0)) INTO deltas
+        FROM (SELECT organization_id, sum(n) AS n FROM (
+                  SELECT organization_id, 1 AS n FROM new_rows WHERE deleted_at IS NULL
+                  UNION ALL
+                  SELECT organization_id, -1 FROM old_rows WHERE deleted_at IS NULL) c
+              GROUP BY 1) x;
+    END IF;
+    IF deltas IS NOT NULL THEN
+        PERFORM organization_stats_apply(deltas);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION organization_stats_projects() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    deltas jsonb;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', 0, 'projects', n)) INTO deltas
+        FROM (SELECT organization_id, count(*) AS n FROM new_rows GROUP BY 1) x;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', 0, 'projects', -n)) INTO deltas
+        FROM (SELECT organization_id, count(*) AS n FROM old_rows GROUP BY 1) x;
+    ELSE
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', 0, 'projects', n)) INTO deltas
+        FROM (SELECT organization_id, sum(n) AS n FROM (
+                  SELECT organization_id, 1 AS n FROM new_rows
+                  UNION ALL
+                  SELECT organization_id, -1 FROM old_rows) c
+              GROUP BY 1) x;
+    END IF;
+    IF deltas IS NOT NULL THEN
+        PERFORM organization_stats_apply(deltas);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION audit_activity_apply(deltas jsonb) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO audit_activity_hourly AS h (organization_id, hour, entries)
+    SELECT d.org, d.hour, d.n
+    FROM jsonb_to_recordset(deltas) AS d(org bigint, hour timestamptz, n bigint)
+    WHERE d.n <> 0 AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = d.org)
+    ORDER BY d.org, d.hour
+    ON CONFLICT (organization_id, hour) DO UPDATE SET entries = h.entries + EXCLUDED.entries;
+$$;
+
+-- An entry counts for its organisation once it has one: at insert, or when
+-- the organisation's row arrives and links it (audit_log_link_org).
+CREATE FUNCTION audit_activity_count() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    deltas jsonb;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', org, 'hour', hour, 'n', n)) INTO deltas
+        FROM (SELECT organization_id AS org, date_trunc('hour', created_at) AS hour, count(*) AS n
+              FROM new_rows WHERE organization_id IS NOT NULL GROUP BY 1, 2) x;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', org, 'hour', hour, 'n', -n)) INTO deltas
+        FROM (SELECT organization_id AS org, date_trunc('hour', created_at) AS hour, count(*) AS n
+              FROM old_rows WHERE organization_id IS NOT NULL GROUP BY 1, 2) x;
+    ELSE
+        SELECT jsonb_agg(jsonb_build_object('org', org, 'hour', hour, 'n', n)) INTO deltas
+        FROM (SELECT org, hour, sum(n) AS n FROM (
+                  SELECT organization_id AS org, date_trunc('hour', created_at) AS hour, 1 AS n
+                  FROM new_rows WHERE organization_id IS NOT NULL
+                  UNION ALL
+                  SELECT organization_id, date_trunc('hour', created_at), -1
+                  FROM old_rows WHERE organization_id IS NOT NULL) c
+              GROUP BY 1, 2) x;
+    END IF;
+    IF deltas IS NOT NULL THEN
+        PERFORM audit_activity_apply(deltas);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER organizations_stats AFTER INSERT ON organizations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_new_org();
+CREATE TRIGGER memberships_stats_ins AFTER INSERT ON memberships
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_members();
+CREATE TRIGGER memberships_stats_upd AFTER UPDATE ON memberships
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_members();
+CREATE TRIGGER memberships_stats_del AFTER DELETE ON memberships
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_members();
+CREATE TRIGGER projects_stats_ins AFTER INSERT ON projects
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_projects();
+CREATE TRIGGER projects_stats_upd AFTER UPDATE ON projects
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_projects();
+CREATE TRIGGER projects_stats_del AFTER DELETE ON projects
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_projects();
+CREATE TRIGGER audit_log_activity_ins AFTER INSERT ON audit_log
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_activity_count();
+CREATE TRIGGER audit_log_activity_upd AFTER UPDATE ON audit_log
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_activity_count();
+CREATE TRIGGER audit_log_activity_del AFTER DELETE ON audit_log
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_activity_count();
+
+INSERT INTO organization_stats (organization_id, members, projects)
+SELECT o.id,
+       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL),
+       (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)
+FROM organizations o;
+INSERT INTO audit_activity_hourly (organization_id, hour, entries)
+SELECT organization_id, date_trunc('hour', created_at), count(*)
+FROM audit_log WHERE organization_id IS NOT NULL GROUP BY 1, 2;
+
+-- The members list's order, stored on the membership so that the list (and
+-- the dashboard's preview) is read in index order: the member's name, then
+-- email, lower-cased. Kept in step with the user by the triggers below.
+ALTER TABLE memberships ADD COLUMN sort_name text NOT NULL DEFAULT '';
+-- +goose StatementBegin
+CREATE FUNCTION member_sort_name(first_name text, last_name text, email text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT lower(first_name || ' ' || last_name || ' <' || email || '>');
+$$;
+
+CREATE FUNCTION memberships_fill_sort_name() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT member_sort_name(u.first_name, u.last_name, u.email) INTO NEW.sort_name FROM users u WHERE u.id = NEW.user_id;
+    NEW.sort_name := COALESCE(NEW.sort_name, '');
+    RETURN NEW;
+END;
+$$;
+
+CREATE FUNCTION users_sync_sort_name() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE memberships SET sort_name = member_sort_name(NEW.first_name, NEW.last_name, NEW.email)
+    WHERE user_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER memberships_sort_name BEFORE INSERT OR UPDATE OF user_id ON memberships
+    FOR EACH ROW EXECUTE FUNCTION memberships_fill_sort_name();
+CREATE TRIGGER users_sort_name AFTER UPDATE OF first_name, last_name, email ON users
+    FOR EACH ROW
+    WHEN (OLD.first_name IS DISTINCT FROM NEW.first_name OR OLD.last_name IS DISTINCT FROM NEW.last_name
+          OR OLD.email IS DISTINCT FROM NEW.email)
+    EXECUTE FUNCTION users_sync_sort_name();
+UPDATE memberships m SET sort_name = member_sort_name(u.first_name, u.last_name, u.email)
+FROM users u WHERE u.id = m.user_id;
+
+-- Members: admins first, then by sort_name, then membership id (the keyset).
+CREATE INDEX memberships_org_sort ON memberships (organization_id, (role <> 'org:admin'), sort_name, id)
+    WHERE deleted_at IS NULL;
+CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);
+CREATE INDEX users_name_trgm ON users USING gin ((first_name || ' ' || last_name) gin_trgm_ops);
+
+-- Projects, newest first by id (the dashboard preview and the projects list).
+CREATE INDEX projects_org_id ON projects (organization_id, id DESC);
+
+-- The delivery log, newest first with the id as the keyset tie-break; the
+-- filters by type and by an outcome other than "applied" (the rare ones
+-- worth filtering for) have their own.
+DROP INDEX webhook_events_received;
+DROP INDEX webhook_events_org;
+CREATE INDEX webhook_events_received ON webhook_events (received_at DESC, id DESC);
+CREATE INDEX webhook_events_org ON webhook_events (organization_id, received_at DESC, id DESC);
+CREATE INDEX webhook_events_type ON webhook_events (type, received_at DESC, id DESC);
+CREATE INDEX webhook_events_status ON webhook_events (status, received_at DESC, id DESC) WHERE status <> 'applied';
+CREATE INDEX webhook_events_org_status ON webhook_events (organization_id, status, received_at DESC, id DESC)
+    WHERE status <> 'applied';
+
+-- The operator directory: live rows first, newest first.
+CREATE INDEX users_directory ON users ((deleted_at IS NOT NULL), clerk_created_at DESC NULLS LAST, id DESC);
+CREATE INDEX organizations_directory ON organizations ((deleted_at IS NOT NULL), clerk_created_at DESC NULLS LAST, id DESC);
+CREATE INDEX organizations_name_trgm ON organizations USING gin (name gin_trgm_ops);
+CREATE INDEX organizations_slug_trgm ON organizations USING gin (slug gin_trgm_ops);
+
+-- +goose Down
+DROP INDEX organizations_slug_trgm;
+DROP INDEX organizations_name_trgm;
+DROP INDEX organizations_directory;
+DROP INDEX users_directory;
+DROP INDEX webhook_events_org_status;
+DROP INDEX webhook_events_status;
+DROP INDEX webhook_events_type;
+DROP INDEX webhook_events_org;
+DROP INDEX webhook_events_received;
+CREATE INDEX webhook_events_received ON webhook_events (received_at DESC);
+CREATE INDEX webhook_events_org ON webhook_events (organization_id, received_at DESC);
+DROP INDEX projects_org_id;
+DROP INDEX users_name_trgm;
+DROP INDEX users_email_trgm;
+DROP INDEX memberships_org_sort;
+DROP TRIGGER users_sort_name ON users;
+DROP TRIGGER memberships_sort_name ON memberships;
+DROP FUNCTION users_sync_sort_name();
+DROP FUNCTION memberships_fill_sort_name();
+DROP FUNCTION member_sort_name(text, text, text);
+ALTER TABLE memberships DROP COLUMN sort_name;
+DROP TRIGGER audit_log_activity_del ON audit_log;
+DROP TRIGGER audit_log_activity_upd ON audit_log;
+DROP TRIGGER audit_log_activity_ins ON audit_log;
+DROP TRIGGER projects_stats_del ON projects;
+DROP TRIGGER projects_stats_upd ON projects;
+DROP TRIGGER projects_stats_ins ON projects;
+DROP TRIGGER memberships_stats_del ON memberships;
+DROP TRIGGER memberships_stats_upd ON memberships;
+DROP TRIGGER memberships_stats_ins ON memberships;
+DROP TRIGGER organizations_stats ON organizations;
+DROP FUNCTION audit_activity_count();
+DROP FUNCTION audit_activity_apply(jsonb);
+DROP FUNCTION organization_stats_projects();
+DROP FUNCTION organization_stats_members();
+DROP FUNCTION organization_stats_new_org();
+DROP FUNCTION organization_stats_apply(jsonb);
+DROP TABLE audit_activity_hourly;
+DROP TABLE organization_stats;
