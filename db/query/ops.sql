@@ -1,5 +1,8 @@
 -- Operator console (handlers/ops): deployment-wide reads, no org scope.
--- Search arguments are LIKE patterns the handler has escaped.
+-- Search arguments are LIKE patterns the handler has escaped; each search
+-- matches one expression per table, which a trigram index serves
+-- (users_search_trgm, organizations_search_trgm), and lists in the order of
+-- users_directory / organizations_directory.
 
 -- name: OpsSearchUsers :many
 SELECT u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
@@ -8,8 +11,7 @@ SELECT u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.c
 FROM users u
 WHERE sqlc.arg(search)::text = ''
    OR u.clerk_id = sqlc.arg(search)
-   OR u.email ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
-   OR (u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
+   OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
 ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
 LIMIT sqlc.arg(max_rows);
 
@@ -19,8 +21,7 @@ SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created
 FROM organizations o
 WHERE sqlc.arg(search)::text = ''
    OR o.clerk_id = sqlc.arg(search)
-   OR o.name ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
-   OR o.slug ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
+   OR (o.name || ' ' || o.slug) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
 ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
 LIMIT sqlc.arg(max_rows);
 

@@ -220,9 +220,7 @@ JOIN users u ON u.id = m.user_id
 WHERE m.organization_id = $1 AND m.deleted_at IS NULL AND u.deleted_at IS NULL
   AND ((m.role <> 'org:admin'), m.sort_name, m.id)
       > ($2::bool, $3::text, $4::bigint)
-  AND ($5::text = ''
-       OR u.email ILIKE '%' || $5 || '%' ESCAPE '\'
-       OR (u.first_name || ' ' || u.last_name) ILIKE '%' || $5 || '%' ESCAPE '\')
+  AND ($5::text = '' OR m.sort_name ILIKE '%' || $5 || '%' ESCAPE '\')
 ORDER BY (m.role <> 'org:admin'), m.sort_name, m.id
 LIMIT $6
 `
@@ -250,7 +248,7 @@ type AdminListMembersRow struct {
 }
 
 // Live members, searched by name or email (search is a LIKE pattern the
-// handler has escaped), admins first, then by name and email (sort_name),
+// handler has escaped, matched against sort_name, which holds both), admins first, then by name and email (sort_name),
 // then by membership id: a keyset page after the cursor (not_admin,
 // sort_name, membership_id) of the last row shown. The first page passes
 // (false, ”, 0), which sorts before every row. The order is that of the

@@ -52,8 +52,7 @@ SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created
 FROM organizations o
 WHERE $1::text = ''
    OR o.clerk_id = $1
-   OR o.name ILIKE '%' || $1 || '%' ESCAPE '\'
-   OR o.slug ILIKE '%' || $1 || '%' ESCAPE '\'
+   OR (o.name || ' ' || o.slug) ILIKE '%' || $1 || '%' ESCAPE '\'
 ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
 LIMIT $2
 `
@@ -111,8 +110,7 @@ SELECT u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.c
 FROM users u
 WHERE $1::text = ''
    OR u.clerk_id = $1
-   OR u.email ILIKE '%' || $1 || '%' ESCAPE '\'
-   OR (u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\'
+   OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\'
 ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
 LIMIT $2
 `
@@ -135,7 +133,10 @@ type OpsSearchUsersRow struct {
 }
 
 // Operator console (handlers/ops): deployment-wide reads, no org scope.
-// Search arguments are LIKE patterns the handler has escaped.
+// Search arguments are LIKE patterns the handler has escaped; each search
+// matches one expression per table, which a trigram index serves
+// (users_search_trgm, organizations_search_trgm), and lists in the order of
+// users_directory / organizations_directory.
 func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) ([]OpsSearchUsersRow, error) {
 	rows, err := q.db.Query(ctx, opsSearchUsers, arg.Search, arg.MaxRows)
 	if err != nil {
