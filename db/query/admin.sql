@@ -32,7 +32,10 @@ WHERE m.organization_id = sqlc.arg(org_id) AND m.deleted_at IS NULL AND u.delete
       > (sqlc.arg(after_not_admin)::bool, sqlc.arg(after_sort_name)::text, sqlc.arg(after_id)::bigint)
   AND (sqlc.arg(search)::text = '' OR m.sort_name ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
 ORDER BY (m.role <> 'org:admin'), m.sort_name, m.id
-LIMIT sqlc.arg(max_rows);
+-- A page of 20 (handlers/admin pageSize) and one more, which says whether
+-- there is a next page. A constant, so that PostgreSQL keeps one plan
+-- rather than planning every request (see dashboard.sql).
+LIMIT 21;
 
 -- name: AdminCountMembers :one
 -- The organisation's live members, from the counter the triggers keep.
@@ -78,4 +81,5 @@ LEFT JOIN organizations tor ON tor.id = a.target_organization_id
 WHERE a.organization_id = sqlc.arg(org_id)
   AND (a.created_at, a.id) < (sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
 ORDER BY a.created_at DESC, a.id DESC
-LIMIT sqlc.arg(max_rows);
+-- A page and one more, a constant, as in AdminListMembers.
+LIMIT 21;

@@ -13,7 +13,8 @@ WHERE sqlc.arg(search)::text = ''
    OR u.clerk_id = sqlc.arg(search)
    OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
 ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
-LIMIT sqlc.arg(max_rows);
+-- handlers/ops directoryLimit, a constant as in dashboard.sql.
+LIMIT 25;
 
 -- name: OpsSearchOrganizations :many
 SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
@@ -23,7 +24,8 @@ WHERE sqlc.arg(search)::text = ''
    OR o.clerk_id = sqlc.arg(search)
    OR (o.name || ' ' || o.slug) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
 ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
-LIMIT sqlc.arg(max_rows);
+-- handlers/ops directoryLimit, a constant as in dashboard.sql.
+LIMIT 25;
 
 -- name: OpsSyncHealth :one
 -- Sync health over the last hour: deliveries, failures, and lag (from the

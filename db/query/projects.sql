@@ -17,7 +17,7 @@ WHERE p.organization_id = (
         WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL)
   AND (sqlc.arg(after_id)::bigint = 0 OR p.id < sqlc.arg(after_id))
   AND (sqlc.arg(pattern)::text = '' OR p.name ILIKE sqlc.arg(pattern) ESCAPE '\')
-ORDER BY p.id DESC
+ORDER BY p.organization_id, p.id DESC
 LIMIT sqlc.arg(max_rows);
 
 -- name: CountProjects :one

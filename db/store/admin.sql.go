@@ -107,14 +107,13 @@ LEFT JOIN organizations tor ON tor.id = a.target_organization_id
 WHERE a.organization_id = $1
   AND (a.created_at, a.id) < ($2::timestamptz, $3::bigint)
 ORDER BY a.created_at DESC, a.id DESC
-LIMIT $4
+LIMIT 21
 `
 
 type AdminListAuditParams struct {
 	OrgID    *int64
 	BeforeAt pgtype.Timestamptz
 	BeforeID int64
-	MaxRows  int32
 }
 
 type AdminListAuditRow struct {
@@ -134,13 +133,9 @@ type AdminListAuditRow struct {
 // A keyset page: the entries before the cursor (created_at, id) of the last
 // row shown; the first page passes ('infinity', max bigint). It walks the
 // index audit_log_org.
+// A page and one more, a constant, as in AdminListMembers.
 func (q *Queries) AdminListAudit(ctx context.Context, arg AdminListAuditParams) ([]AdminListAuditRow, error) {
-	rows, err := q.db.Query(ctx, adminListAudit,
-		arg.OrgID,
-		arg.BeforeAt,
-		arg.BeforeID,
-		arg.MaxRows,
-	)
+	rows, err := q.db.Query(ctx, adminListAudit, arg.OrgID, arg.BeforeAt, arg.BeforeID)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +217,7 @@ WHERE m.organization_id = $1 AND m.deleted_at IS NULL AND u.deleted_at IS NULL
       > ($2::bool, $3::text, $4::bigint)
   AND ($5::text = '' OR m.sort_name ILIKE '%' || $5 || '%' ESCAPE '\')
 ORDER BY (m.role <> 'org:admin'), m.sort_name, m.id
-LIMIT $6
+LIMIT 21
 `
 
 type AdminListMembersParams struct {
@@ -231,7 +226,6 @@ type AdminListMembersParams struct {
 	AfterSortName string
 	AfterID       int64
 	Search        string
-	MaxRows       int32
 }
 
 type AdminListMembersRow struct {
@@ -254,6 +248,9 @@ type AdminListMembersRow struct {
 // (false, ”, 0), which sorts before every row. The order is that of the
 // index memberships_org_sort, so a page reads max_rows entries, whatever
 // the organisation's size.
+// A page of 20 (handlers/admin pageSize) and one more, which says whether
+// there is a next page. A constant, so that PostgreSQL keeps one plan
+// rather than planning every request (see dashboard.sql).
 func (q *Queries) AdminListMembers(ctx context.Context, arg AdminListMembersParams) ([]AdminListMembersRow, error) {
 	rows, err := q.db.Query(ctx, adminListMembers,
 		arg.OrgID,
@@ -261,7 +258,6 @@ func (q *Queries) AdminListMembers(ctx context.Context, arg AdminListMembersPara
 		arg.AfterSortName,
 		arg.AfterID,
 		arg.Search,
-		arg.MaxRows,
 	)
 	if err != nil {
 		return nil, err

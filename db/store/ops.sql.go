@@ -54,13 +54,8 @@ WHERE $1::text = ''
    OR o.clerk_id = $1
    OR (o.name || ' ' || o.slug) ILIKE '%' || $1 || '%' ESCAPE '\'
 ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
-LIMIT $2
+LIMIT 25
 `
-
-type OpsSearchOrganizationsParams struct {
-	Search  string
-	MaxRows int32
-}
 
 type OpsSearchOrganizationsRow struct {
 	ClerkID        string
@@ -73,8 +68,9 @@ type OpsSearchOrganizationsRow struct {
 	Members        int64
 }
 
-func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrganizationsParams) ([]OpsSearchOrganizationsRow, error) {
-	rows, err := q.db.Query(ctx, opsSearchOrganizations, arg.Search, arg.MaxRows)
+// handlers/ops directoryLimit, a constant as in dashboard.sql.
+func (q *Queries) OpsSearchOrganizations(ctx context.Context, search string) ([]OpsSearchOrganizationsRow, error) {
+	rows, err := q.db.Query(ctx, opsSearchOrganizations, search)
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +108,8 @@ WHERE $1::text = ''
    OR u.clerk_id = $1
    OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\'
 ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
-LIMIT $2
+LIMIT 25
 `
-
-type OpsSearchUsersParams struct {
-	Search  string
-	MaxRows int32
-}
 
 type OpsSearchUsersRow struct {
 	ClerkID        string
@@ -137,8 +128,9 @@ type OpsSearchUsersRow struct {
 // matches one expression per table, which a trigram index serves
 // (users_search_trgm, organizations_search_trgm), and lists in the order of
 // users_directory / organizations_directory.
-func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) ([]OpsSearchUsersRow, error) {
-	rows, err := q.db.Query(ctx, opsSearchUsers, arg.Search, arg.MaxRows)
+// handlers/ops directoryLimit, a constant as in dashboard.sql.
+func (q *Queries) OpsSearchUsers(ctx context.Context, search string) ([]OpsSearchUsersRow, error) {
+	rows, err := q.db.Query(ctx, opsSearchUsers, search)
 	if err != nil {
 		return nil, err
 	}

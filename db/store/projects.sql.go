@@ -152,7 +152,7 @@ WHERE p.organization_id = (
         WHERE o.clerk_id = $2 AND o.deleted_at IS NULL)
   AND ($3::bigint = 0 OR p.id < $3)
   AND ($4::text = '' OR p.name ILIKE $4 ESCAPE '\')
-ORDER BY p.id DESC
+ORDER BY p.organization_id, p.id DESC
 LIMIT $5
 `
 

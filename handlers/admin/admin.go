@@ -44,7 +44,9 @@ const RoleAdmin = lastadmin.RoleAdmin
 // MsgAdminsOnly is the 403 message for everyone else.
 const MsgAdminsOnly = "Only organisation admins can open the admin screens"
 
-// pageSize is the number of rows per page in the admin lists.
+// pageSize is the number of rows per page in the admin lists. The list
+// statements read one more (LIMIT 21 in db/query/admin.sql), to know
+// whether there is a next page.
 const pageSize = 20
 
 // Handlers serves the admin screens.

@@ -42,7 +42,7 @@ func (h *Handlers) members(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := c.QueryParam("q")
-	after := store.AdminListMembersParams{OrgID: s.ID, Search: LikePattern(q), MaxRows: pageSize + 1}
+	after := store.AdminListMembersParams{OrgID: s.ID, Search: LikePattern(q)}
 	cur, err := CursorParam(c, "members", 3)
 	if err != nil {
 		return err

@@ -198,7 +198,7 @@ func (h *Handlers) audit(c echo.Context) error {
 	ctx := c.Request().Context()
 	orgID := s.ID
 	arg := store.AdminListAuditParams{
-		OrgID: &orgID, MaxRows: pageSize + 1,
+		OrgID:    &orgID,
 		BeforeAt: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, BeforeID: math.MaxInt64,
 	}
 	cur, err := CursorParam(c, "audit", 2)

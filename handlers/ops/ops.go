@@ -40,9 +40,6 @@ import (
 // MsgOperatorsOnly is the 403 message for signed-in non-operators.
 const MsgOperatorsOnly = "Only operators of this deployment can open the operator console"
 
-// directoryLimit caps each directory table: it is a search, not a listing.
-const directoryLimit = 25
-
 // Handlers serves the operator console.
 type Handlers struct {
 	Render *render.Renderer
@@ -110,7 +107,7 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 	q := c.QueryParam("q")
 	search := admin.LikePattern(q)
 	p.Directory.Query = q
-	users, err := db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{Search: search, MaxRows: directoryLimit})
+	users, err := db.OpsSearchUsers(ctx, search)
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
@@ -121,7 +118,7 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 			Deleted: u.DeletedAt.Valid, CreatedAt: u.ClerkCreatedAt.Time,
 		})
 	}
-	orgs, err := db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{Search: search, MaxRows: directoryLimit})
+	orgs, err := db.OpsSearchOrganizations(ctx, search)
 	if err != nil {
 		return pages.OpsPage{}, err
 	}

@@ -109,7 +109,10 @@ FROM webhook_events`
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	sql += "\nORDER BY received_at DESC, id DESC\nLIMIT " + arg(limit+1)
+	// The limit is written into the statement, not passed: with an
+	// argument as LIMIT PostgreSQL cannot cost a generic plan and plans
+	// every execution afresh.
+	sql += "\nORDER BY received_at DESC, id DESC\nLIMIT " + strconv.Itoa(int(limit)+1)
 	return sql, args
 }
 

@@ -104,7 +104,7 @@ func TestAuditMigrationKeepsWhatScreensShow(t *testing.T) {
 	adminList := func() []string {
 		t.Helper()
 		rows, err := q.AdminListAudit(ctx, store.AdminListAuditParams{
-			OrgID: &acme, MaxRows: 100, BeforeID: math.MaxInt64,
+			OrgID: &acme, BeforeID: math.MaxInt64,
 			BeforeAt: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true},
 		})
 		if err != nil {

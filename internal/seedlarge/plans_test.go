@@ -195,7 +195,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 
 	queries := map[string]func(q *store.Queries, ex *explainer) error{
 		"dashboard": func(q *store.Queries, _ *explainer) error {
-			_, err := q.GetDashboard(ctx, store.GetDashboardParams{UserClerkID: "user_alice", OrgClerkID: "org_acme", MaxMembers: 5, MaxActivity: 5, MaxProjects: 5})
+			_, err := q.GetDashboard(ctx, store.GetDashboardParams{UserClerkID: "user_alice", OrgClerkID: "org_acme"})
 			return err
 		},
 		"admin scope": func(q *store.Queries, _ *explainer) error {
@@ -203,19 +203,19 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			return err
 		},
 		"members first page": func(q *store.Queries, _ *explainer) error {
-			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, MaxRows: 21})
+			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme})
 			return err
 		},
 		"members later page": func(q *store.Queries, _ *explainer) error {
-			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, AfterNotAdmin: true, AfterSortName: "kofi", AfterID: 1, MaxRows: 21})
+			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, AfterNotAdmin: true, AfterSortName: "kofi", AfterID: 1})
 			return err
 		},
 		"members search, many matches": func(q *store.Queries, _ *explainer) error {
-			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, Search: "ada", MaxRows: 21})
+			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, Search: "ada"})
 			return err
 		},
 		"members search, one match": func(q *store.Queries, _ *explainer) error {
-			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, Search: "kofi.kim.1234@", MaxRows: 21})
+			_, err := q.AdminListMembers(ctx, store.AdminListMembersParams{OrgID: acme, Search: "kofi.kim.1234@"})
 			return err
 		},
 		"members count": func(q *store.Queries, _ *explainer) error {
@@ -223,11 +223,11 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			return err
 		},
 		"audit first page": func(q *store.Queries, _ *explainer) error {
-			_, err := q.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &acme, BeforeAt: first, BeforeID: math.MaxInt64, MaxRows: 21})
+			_, err := q.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &acme, BeforeAt: first, BeforeID: math.MaxInt64})
 			return err
 		},
 		"audit later page": func(q *store.Queries, _ *explainer) error {
-			_, err := q.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &acme, BeforeAt: later, BeforeID: 50_000, MaxRows: 21})
+			_, err := q.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &acme, BeforeAt: later, BeforeID: 50_000})
 			return err
 		},
 		"ops health": func(q *store.Queries, _ *explainer) error {
@@ -235,23 +235,23 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			return err
 		},
 		"ops directory users": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchUsers(ctx, store.OpsSearchUsersParams{MaxRows: 25})
+			_, err := q.OpsSearchUsers(ctx, "")
 			return err
 		},
 		"ops directory users search": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchUsers(ctx, store.OpsSearchUsersParams{Search: "kim", MaxRows: 25})
+			_, err := q.OpsSearchUsers(ctx, "kim")
 			return err
 		},
 		"ops directory orgs": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{MaxRows: 25})
+			_, err := q.OpsSearchOrganizations(ctx, "")
 			return err
 		},
 		"ops directory orgs search": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{Search: "org-12", MaxRows: 25})
+			_, err := q.OpsSearchOrganizations(ctx, "org-12")
 			return err
 		},
 		"projects list": func(q *store.Queries, _ *explainer) error {
-			_, err := q.ListProjects(ctx, store.ListProjectsParams{UserClerkID: "user_alice", OrgClerkID: "org_acme", MaxRows: 21})
+			_, err := q.ListProjects(ctx, store.ListProjectsParams{UserClerkID: "user_alice", OrgClerkID: "org_acme"})
 			return err
 		},
 		"projects count": func(q *store.Queries, _ *explainer) error {
