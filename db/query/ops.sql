@@ -5,27 +5,39 @@
 -- users_directory / organizations_directory.
 
 -- name: OpsSearchUsers :many
-SELECT u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
+-- A page of the users matching search: live ones first, then newest first
+-- (a stub, never created in Clerk's eyes, sorts as oldest). A keyset page:
+-- the rows after the cursor (live, sort_at, id) of the last row shown; the
+-- first page passes (true, 'infinity', max bigint). 26: a page of 25
+-- (handlers/ops) and one more, which says whether there is a next page.
+SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
        COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
-       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs
+       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
+       (u.deleted_at IS NULL)::bool AS live,
+       COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM users u
-WHERE sqlc.arg(search)::text = ''
-   OR u.clerk_id = sqlc.arg(search)
-   OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
-ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
--- handlers/ops directoryLimit, a constant as in dashboard.sql.
-LIMIT 25;
+WHERE (sqlc.arg(search)::text = ''
+       OR u.clerk_id = sqlc.arg(search)
+       OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
+  AND ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
+      < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
+ORDER BY (u.deleted_at IS NULL) DESC, COALESCE(u.clerk_created_at, '-infinity'::timestamptz) DESC, u.id DESC
+LIMIT 26;
 
 -- name: OpsSearchOrganizations :many
-SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
-       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members
+-- As OpsSearchUsers, for organisations.
+SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
+       (o.deleted_at IS NULL)::bool AS live,
+       COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM organizations o
-WHERE sqlc.arg(search)::text = ''
-   OR o.clerk_id = sqlc.arg(search)
-   OR (o.name || ' ' || o.slug) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\'
-ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
--- handlers/ops directoryLimit, a constant as in dashboard.sql.
-LIMIT 25;
+WHERE (sqlc.arg(search)::text = ''
+       OR o.clerk_id = sqlc.arg(search)
+       OR (o.name || ' ' || o.slug) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
+  AND ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
+      < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
+ORDER BY (o.deleted_at IS NULL) DESC, COALESCE(o.clerk_created_at, '-infinity'::timestamptz) DESC, o.id DESC
+LIMIT 26;
 
 -- name: OpsSyncHealth :one
 -- Sync health over the last hour: deliveries, failures, and lag (from the

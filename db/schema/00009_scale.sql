@@ -239,9 +239,10 @@ CREATE INDEX webhook_events_status ON webhook_events (status, received_at DESC, 
 CREATE INDEX webhook_events_org_status ON webhook_events (organization_id, status, received_at DESC, id DESC)
     WHERE status <> 'applied';
 
--- The operator directory: live rows first, newest first.
-CREATE INDEX users_directory ON users ((deleted_at IS NOT NULL), clerk_created_at DESC NULLS LAST, id DESC);
-CREATE INDEX organizations_directory ON organizations ((deleted_at IS NOT NULL), clerk_created_at DESC NULLS LAST, id DESC);
+-- The operator directory's keyset order, read backwards: live rows first,
+-- newest first, stubs (no creation time) last.
+CREATE INDEX users_directory ON users ((deleted_at IS NULL), COALESCE(clerk_created_at, '-infinity'::timestamptz), id);
+CREATE INDEX organizations_directory ON organizations ((deleted_at IS NULL), COALESCE(clerk_created_at, '-infinity'::timestamptz), id);
 -- Its searches match one expression per table (the operator's search text
 -- against name, email or slug together), each with a trigram index.
 CREATE INDEX users_search_trgm ON users USING gin ((email || ' ' || first_name || ' ' || last_name) gin_trgm_ops);

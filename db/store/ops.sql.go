@@ -47,17 +47,29 @@ func (q *Queries) OpsGetOrganization(ctx context.Context, clerkID string) (OpsGe
 }
 
 const opsSearchOrganizations = `-- name: OpsSearchOrganizations :many
-SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
-       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members
+SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
+       (o.deleted_at IS NULL)::bool AS live,
+       COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM organizations o
-WHERE $1::text = ''
-   OR o.clerk_id = $1
-   OR (o.name || ' ' || o.slug) ILIKE '%' || $1 || '%' ESCAPE '\'
-ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
-LIMIT 25
+WHERE ($1::text = ''
+       OR o.clerk_id = $1
+       OR (o.name || ' ' || o.slug) ILIKE '%' || $1 || '%' ESCAPE '\')
+  AND ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
+      < ($2::bool, $3::timestamptz, $4::bigint)
+ORDER BY (o.deleted_at IS NULL) DESC, COALESCE(o.clerk_created_at, '-infinity'::timestamptz) DESC, o.id DESC
+LIMIT 26
 `
 
+type OpsSearchOrganizationsParams struct {
+	Search     string
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+}
+
 type OpsSearchOrganizationsRow struct {
+	ID             int64
 	ClerkID        string
 	Name           string
 	Slug           string
@@ -66,11 +78,18 @@ type OpsSearchOrganizationsRow struct {
 	DeletedAt      pgtype.Timestamptz
 	ClerkCreatedAt pgtype.Timestamptz
 	Members        int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
 }
 
-// handlers/ops directoryLimit, a constant as in dashboard.sql.
-func (q *Queries) OpsSearchOrganizations(ctx context.Context, search string) ([]OpsSearchOrganizationsRow, error) {
-	rows, err := q.db.Query(ctx, opsSearchOrganizations, search)
+// As OpsSearchUsers, for organisations.
+func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrganizationsParams) ([]OpsSearchOrganizationsRow, error) {
+	rows, err := q.db.Query(ctx, opsSearchOrganizations,
+		arg.Search,
+		arg.BeforeLive,
+		arg.BeforeAt,
+		arg.BeforeID,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +98,7 @@ func (q *Queries) OpsSearchOrganizations(ctx context.Context, search string) ([]
 	for rows.Next() {
 		var i OpsSearchOrganizationsRow
 		if err := rows.Scan(
+			&i.ID,
 			&i.ClerkID,
 			&i.Name,
 			&i.Slug,
@@ -87,6 +107,8 @@ func (q *Queries) OpsSearchOrganizations(ctx context.Context, search string) ([]
 			&i.DeletedAt,
 			&i.ClerkCreatedAt,
 			&i.Members,
+			&i.Live,
+			&i.SortAt,
 		); err != nil {
 			return nil, err
 		}
@@ -100,18 +122,30 @@ func (q *Queries) OpsSearchOrganizations(ctx context.Context, search string) ([]
 
 const opsSearchUsers = `-- name: OpsSearchUsers :many
 
-SELECT u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
+SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
        COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
-       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs
+       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
+       (u.deleted_at IS NULL)::bool AS live,
+       COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM users u
-WHERE $1::text = ''
-   OR u.clerk_id = $1
-   OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\'
-ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
-LIMIT 25
+WHERE ($1::text = ''
+       OR u.clerk_id = $1
+       OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\')
+  AND ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
+      < ($2::bool, $3::timestamptz, $4::bigint)
+ORDER BY (u.deleted_at IS NULL) DESC, COALESCE(u.clerk_created_at, '-infinity'::timestamptz) DESC, u.id DESC
+LIMIT 26
 `
 
+type OpsSearchUsersParams struct {
+	Search     string
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+}
+
 type OpsSearchUsersRow struct {
+	ID             int64
 	ClerkID        string
 	Email          string
 	FirstName      string
@@ -121,6 +155,8 @@ type OpsSearchUsersRow struct {
 	ClerkCreatedAt pgtype.Timestamptz
 	Operator       bool
 	Orgs           int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
 }
 
 // Operator console (handlers/ops): deployment-wide reads, no org scope.
@@ -128,9 +164,18 @@ type OpsSearchUsersRow struct {
 // matches one expression per table, which a trigram index serves
 // (users_search_trgm, organizations_search_trgm), and lists in the order of
 // users_directory / organizations_directory.
-// handlers/ops directoryLimit, a constant as in dashboard.sql.
-func (q *Queries) OpsSearchUsers(ctx context.Context, search string) ([]OpsSearchUsersRow, error) {
-	rows, err := q.db.Query(ctx, opsSearchUsers, search)
+// A page of the users matching search: live ones first, then newest first
+// (a stub, never created in Clerk's eyes, sorts as oldest). A keyset page:
+// the rows after the cursor (live, sort_at, id) of the last row shown; the
+// first page passes (true, 'infinity', max bigint). 26: a page of 25
+// (handlers/ops) and one more, which says whether there is a next page.
+func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) ([]OpsSearchUsersRow, error) {
+	rows, err := q.db.Query(ctx, opsSearchUsers,
+		arg.Search,
+		arg.BeforeLive,
+		arg.BeforeAt,
+		arg.BeforeID,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +184,7 @@ func (q *Queries) OpsSearchUsers(ctx context.Context, search string) ([]OpsSearc
 	for rows.Next() {
 		var i OpsSearchUsersRow
 		if err := rows.Scan(
+			&i.ID,
 			&i.ClerkID,
 			&i.Email,
 			&i.FirstName,
@@ -148,6 +194,8 @@ func (q *Queries) OpsSearchUsers(ctx context.Context, search string) ([]OpsSearc
 			&i.ClerkCreatedAt,
 			&i.Operator,
 			&i.Orgs,
+			&i.Live,
+			&i.SortAt,
 		); err != nil {
 			return nil, err
 		}

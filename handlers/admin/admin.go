@@ -192,7 +192,13 @@ const MsgBadCursor = "This page link is not valid; start again from the first pa
 // nil on the first page. A cursor that cannot be used is a 400. The
 // operator console uses it too.
 func CursorParam(c echo.Context, list string, n int) ([]string, error) {
-	s := c.QueryParam("after")
+	return CursorIn(c, "after", list, n)
+}
+
+// CursorIn is CursorParam for a page with more than one list, each with
+// its own query parameter.
+func CursorIn(c echo.Context, param, list string, n int) ([]string, error) {
+	s := c.QueryParam(param)
 	if s == "" {
 		return nil, nil
 	}
@@ -208,11 +214,16 @@ func CursorParam(c echo.Context, list string, n int) ([]string, error) {
 // this is not the first page, back to the first. The operator console uses
 // it too.
 func PagerOf(c echo.Context, base, sel, next string) pages.Pager {
+	return PagerIn(c, "after", base, sel, next)
+}
+
+// PagerIn is PagerOf for the list whose cursor is in param.
+func PagerIn(c echo.Context, param, base, sel, next string) pages.Pager {
 	p := pages.Pager{Select: sel}
 	if next != "" {
-		p.Next = withParam(base, "after", next)
+		p.Next = withParam(base, param, next)
 	}
-	if c.QueryParam("after") != "" {
+	if c.QueryParam(param) != "" {
 		p.First = base
 	}
 	return p

@@ -191,6 +191,10 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 	}
 	first := pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
 	later := pgtype.Timestamptz{Time: time.Now().Add(-30 * 24 * time.Hour), Valid: true}
+	dirFirst := func(search string) store.OpsSearchUsersParams {
+		return store.OpsSearchUsersParams{Search: search, BeforeLive: true, BeforeAt: first, BeforeID: math.MaxInt64}
+	}
+	dirLater := store.OpsSearchUsersParams{BeforeLive: true, BeforeAt: later, BeforeID: 5_000}
 	cursor := &clerksync.DeliveryCursor{ReceivedAt: time.Now().Add(-30 * 24 * time.Hour), ID: 20_000}
 
 	queries := map[string]func(q *store.Queries, ex *explainer) error{
@@ -235,19 +239,27 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			return err
 		},
 		"ops directory users": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchUsers(ctx, "")
+			_, err := q.OpsSearchUsers(ctx, dirFirst(""))
+			return err
+		},
+		"ops directory users later page": func(q *store.Queries, _ *explainer) error {
+			_, err := q.OpsSearchUsers(ctx, dirLater)
+			return err
+		},
+		"ops directory orgs later page": func(q *store.Queries, _ *explainer) error {
+			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams(dirLater))
 			return err
 		},
 		"ops directory users search": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchUsers(ctx, "kim")
+			_, err := q.OpsSearchUsers(ctx, dirFirst("kim"))
 			return err
 		},
 		"ops directory orgs": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchOrganizations(ctx, "")
+			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams(dirFirst("")))
 			return err
 		},
 		"ops directory orgs search": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchOrganizations(ctx, "org-12")
+			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams(dirFirst("org-12")))
 			return err
 		},
 		"projects list": func(q *store.Queries, _ *explainer) error {

@@ -34,11 +34,13 @@ type ReconcileCounts struct {
 	Created, Updated, Deleted int
 }
 
-// Directory is the users and organisations matching a search.
+// Directory is the users and organisations matching a search, a page of
+// each.
 type Directory struct {
-	Query string
-	Users []DirectoryUser
-	Orgs  []DirectoryOrg
+	Query                 string
+	Users                 []DirectoryUser
+	Orgs                  []DirectoryOrg
+	UsersPager, OrgsPager Pager
 }
 
 // DirectoryUser is one user in the operator directory.
