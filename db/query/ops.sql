@@ -4,35 +4,61 @@
 -- (users_search_trgm, organizations_search_trgm), and lists in the order of
 -- users_directory / organizations_directory.
 
--- name: OpsSearchUsers :many
--- A page of the users matching search: live ones first, then newest first
--- (a stub, never created in Clerk's eyes, sorts as oldest). A keyset page:
--- the rows after the cursor (live, sort_at, id) of the last row shown; the
--- first page passes (true, 'infinity', max bigint). 26: a page of 25
--- (handlers/ops) and one more, which says whether there is a next page.
+-- name: OpsListUsers :many
+-- A page of every user: live ones first, then newest first (a stub, with
+-- no creation time, sorts as oldest). A keyset page: the rows after the
+-- cursor (live, sort_at, id) of the last row shown; the first page passes
+-- (true, 'infinity', max bigint). 26: a page of 25 (handlers/ops) and one
+-- more, which says whether there is a next page. The directory's listing
+-- and its search are two statements, not one with "search = '' OR …": a
+-- plan kept for that one would walk the whole table for a rare search.
 SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
        COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
        (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
        (u.deleted_at IS NULL)::bool AS live,
        COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM users u
-WHERE (sqlc.arg(search)::text = ''
-       OR u.clerk_id = sqlc.arg(search)
+WHERE ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
+      < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
+ORDER BY (u.deleted_at IS NULL) DESC, COALESCE(u.clerk_created_at, '-infinity'::timestamptz) DESC, u.id DESC
+LIMIT 26;
+
+-- name: OpsSearchUsers :many
+-- As OpsListUsers, for the users whose id is search or whose email or name
+-- contains it (users_search_trgm).
+SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
+       COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
+       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
+       (u.deleted_at IS NULL)::bool AS live,
+       COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+FROM users u
+WHERE (u.clerk_id = sqlc.arg(search)
        OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
   AND ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
       < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
 ORDER BY (u.deleted_at IS NULL) DESC, COALESCE(u.clerk_created_at, '-infinity'::timestamptz) DESC, u.id DESC
 LIMIT 26;
 
--- name: OpsSearchOrganizations :many
--- As OpsSearchUsers, for organisations.
+-- name: OpsListOrganizations :many
+-- As OpsListUsers, for organisations.
 SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
        COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
        (o.deleted_at IS NULL)::bool AS live,
        COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM organizations o
-WHERE (sqlc.arg(search)::text = ''
-       OR o.clerk_id = sqlc.arg(search)
+WHERE ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
+      < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
+ORDER BY (o.deleted_at IS NULL) DESC, COALESCE(o.clerk_created_at, '-infinity'::timestamptz) DESC, o.id DESC
+LIMIT 26;
+
+-- name: OpsSearchOrganizations :many
+-- As OpsSearchUsers, for organisations (organizations_search_trgm).
+SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
+       (o.deleted_at IS NULL)::bool AS live,
+       COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+FROM organizations o
+WHERE (o.clerk_id = sqlc.arg(search)
        OR (o.name || ' ' || o.slug) ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
   AND ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
       < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)

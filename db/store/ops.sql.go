@@ -46,14 +46,158 @@ func (q *Queries) OpsGetOrganization(ctx context.Context, clerkID string) (OpsGe
 	return i, err
 }
 
+const opsListOrganizations = `-- name: OpsListOrganizations :many
+SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
+       (o.deleted_at IS NULL)::bool AS live,
+       COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+FROM organizations o
+WHERE ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
+      < ($1::bool, $2::timestamptz, $3::bigint)
+ORDER BY (o.deleted_at IS NULL) DESC, COALESCE(o.clerk_created_at, '-infinity'::timestamptz) DESC, o.id DESC
+LIMIT 26
+`
+
+type OpsListOrganizationsParams struct {
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+}
+
+type OpsListOrganizationsRow struct {
+	ID             int64
+	ClerkID        string
+	Name           string
+	Slug           string
+	Plan           string
+	Stub           bool
+	DeletedAt      pgtype.Timestamptz
+	ClerkCreatedAt pgtype.Timestamptz
+	Members        int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
+}
+
+// As OpsListUsers, for organisations.
+func (q *Queries) OpsListOrganizations(ctx context.Context, arg OpsListOrganizationsParams) ([]OpsListOrganizationsRow, error) {
+	rows, err := q.db.Query(ctx, opsListOrganizations, arg.BeforeLive, arg.BeforeAt, arg.BeforeID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OpsListOrganizationsRow{}
+	for rows.Next() {
+		var i OpsListOrganizationsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClerkID,
+			&i.Name,
+			&i.Slug,
+			&i.Plan,
+			&i.Stub,
+			&i.DeletedAt,
+			&i.ClerkCreatedAt,
+			&i.Members,
+			&i.Live,
+			&i.SortAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const opsListUsers = `-- name: OpsListUsers :many
+
+SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
+       COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
+       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
+       (u.deleted_at IS NULL)::bool AS live,
+       COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+FROM users u
+WHERE ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
+      < ($1::bool, $2::timestamptz, $3::bigint)
+ORDER BY (u.deleted_at IS NULL) DESC, COALESCE(u.clerk_created_at, '-infinity'::timestamptz) DESC, u.id DESC
+LIMIT 26
+`
+
+type OpsListUsersParams struct {
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+}
+
+type OpsListUsersRow struct {
+	ID             int64
+	ClerkID        string
+	Email          string
+	FirstName      string
+	LastName       string
+	Stub           bool
+	DeletedAt      pgtype.Timestamptz
+	ClerkCreatedAt pgtype.Timestamptz
+	Operator       bool
+	Orgs           int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
+}
+
+// Operator console (handlers/ops): deployment-wide reads, no org scope.
+// Search arguments are LIKE patterns the handler has escaped; each search
+// matches one expression per table, which a trigram index serves
+// (users_search_trgm, organizations_search_trgm), and lists in the order of
+// users_directory / organizations_directory.
+// A page of every user: live ones first, then newest first (a stub, with
+// no creation time, sorts as oldest). A keyset page: the rows after the
+// cursor (live, sort_at, id) of the last row shown; the first page passes
+// (true, 'infinity', max bigint). 26: a page of 25 (handlers/ops) and one
+// more, which says whether there is a next page. The directory's listing
+// and its search are two statements, not one with "search = ” OR …": a
+// plan kept for that one would walk the whole table for a rare search.
+func (q *Queries) OpsListUsers(ctx context.Context, arg OpsListUsersParams) ([]OpsListUsersRow, error) {
+	rows, err := q.db.Query(ctx, opsListUsers, arg.BeforeLive, arg.BeforeAt, arg.BeforeID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OpsListUsersRow{}
+	for rows.Next() {
+		var i OpsListUsersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClerkID,
+			&i.Email,
+			&i.FirstName,
+			&i.LastName,
+			&i.Stub,
+			&i.DeletedAt,
+			&i.ClerkCreatedAt,
+			&i.Operator,
+			&i.Orgs,
+			&i.Live,
+			&i.SortAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const opsSearchOrganizations = `-- name: OpsSearchOrganizations :many
 SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
        COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
        (o.deleted_at IS NULL)::bool AS live,
        COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM organizations o
-WHERE ($1::text = ''
-       OR o.clerk_id = $1
+WHERE (o.clerk_id = $1
        OR (o.name || ' ' || o.slug) ILIKE '%' || $1 || '%' ESCAPE '\')
   AND ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
       < ($2::bool, $3::timestamptz, $4::bigint)
@@ -82,7 +226,7 @@ type OpsSearchOrganizationsRow struct {
 	SortAt         pgtype.Timestamptz
 }
 
-// As OpsSearchUsers, for organisations.
+// As OpsSearchUsers, for organisations (organizations_search_trgm).
 func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrganizationsParams) ([]OpsSearchOrganizationsRow, error) {
 	rows, err := q.db.Query(ctx, opsSearchOrganizations,
 		arg.Search,
@@ -121,15 +265,13 @@ func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrgan
 }
 
 const opsSearchUsers = `-- name: OpsSearchUsers :many
-
 SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
        COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
        (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
        (u.deleted_at IS NULL)::bool AS live,
        COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM users u
-WHERE ($1::text = ''
-       OR u.clerk_id = $1
+WHERE (u.clerk_id = $1
        OR (u.email || ' ' || u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\')
   AND ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
       < ($2::bool, $3::timestamptz, $4::bigint)
@@ -159,16 +301,8 @@ type OpsSearchUsersRow struct {
 	SortAt         pgtype.Timestamptz
 }
 
-// Operator console (handlers/ops): deployment-wide reads, no org scope.
-// Search arguments are LIKE patterns the handler has escaped; each search
-// matches one expression per table, which a trigram index serves
-// (users_search_trgm, organizations_search_trgm), and lists in the order of
-// users_directory / organizations_directory.
-// A page of the users matching search: live ones first, then newest first
-// (a stub, never created in Clerk's eyes, sorts as oldest). A keyset page:
-// the rows after the cursor (live, sort_at, id) of the last row shown; the
-// first page passes (true, 'infinity', max bigint). 26: a page of 25
-// (handlers/ops) and one more, which says whether there is a next page.
+// As OpsListUsers, for the users whose id is search or whose email or name
+// contains it (users_search_trgm).
 func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) ([]OpsSearchUsersRow, error) {
 	rows, err := q.db.Query(ctx, opsSearchUsers,
 		arg.Search,

@@ -18,6 +18,7 @@
 package ops
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"net/http"
@@ -120,9 +121,7 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
-	users, err := db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{
-		Search: search, BeforeLive: uc.live, BeforeAt: uc.at, BeforeID: uc.id,
-	})
+	users, err := directoryUsers(ctx, db, search, uc)
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
@@ -144,9 +143,7 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
-	orgs, err := db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{
-		Search: search, BeforeLive: oc.live, BeforeAt: oc.at, BeforeID: oc.id,
-	})
+	orgs, err := directoryOrgs(ctx, db, search, oc)
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
@@ -164,6 +161,33 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 		})
 	}
 	return p, nil
+}
+
+// directoryUsers reads a page of users: the listing, or a search (two
+// statements, each with a plan of its own; db/query/ops.sql).
+func directoryUsers(ctx context.Context, db *store.Queries, search string, cur dirCursor) ([]store.OpsSearchUsersRow, error) {
+	if search != "" {
+		return db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{Search: search, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+	}
+	rows, err := db.OpsListUsers(ctx, store.OpsListUsersParams{BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+	out := make([]store.OpsSearchUsersRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.OpsSearchUsersRow(r)
+	}
+	return out, err
+}
+
+// directoryOrgs is directoryUsers for organisations.
+func directoryOrgs(ctx context.Context, db *store.Queries, search string, cur dirCursor) ([]store.OpsSearchOrganizationsRow, error) {
+	if search != "" {
+		return db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{Search: search, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+	}
+	rows, err := db.OpsListOrganizations(ctx, store.OpsListOrganizationsParams{BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+	out := make([]store.OpsSearchOrganizationsRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.OpsSearchOrganizationsRow(r)
+	}
+	return out, err
 }
 
 // directoryPage is the number of rows per page of each directory table;

@@ -194,7 +194,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 	dirFirst := func(search string) store.OpsSearchUsersParams {
 		return store.OpsSearchUsersParams{Search: search, BeforeLive: true, BeforeAt: first, BeforeID: math.MaxInt64}
 	}
-	dirLater := store.OpsSearchUsersParams{BeforeLive: true, BeforeAt: later, BeforeID: 5_000}
+	dirLater := store.OpsListUsersParams{BeforeLive: true, BeforeAt: later, BeforeID: 5_000}
+	listFirst := store.OpsListUsersParams{BeforeLive: true, BeforeAt: first, BeforeID: math.MaxInt64}
 	cursor := &clerksync.DeliveryCursor{ReceivedAt: time.Now().Add(-30 * 24 * time.Hour), ID: 20_000}
 
 	queries := map[string]func(q *store.Queries, ex *explainer) error{
@@ -239,15 +240,15 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			return err
 		},
 		"ops directory users": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchUsers(ctx, dirFirst(""))
+			_, err := q.OpsListUsers(ctx, listFirst)
 			return err
 		},
 		"ops directory users later page": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchUsers(ctx, dirLater)
+			_, err := q.OpsListUsers(ctx, dirLater)
 			return err
 		},
 		"ops directory orgs later page": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams(dirLater))
+			_, err := q.OpsListOrganizations(ctx, store.OpsListOrganizationsParams(dirLater))
 			return err
 		},
 		"ops directory users search": func(q *store.Queries, _ *explainer) error {
@@ -255,7 +256,15 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			return err
 		},
 		"ops directory orgs": func(q *store.Queries, _ *explainer) error {
-			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams(dirFirst("")))
+			_, err := q.OpsListOrganizations(ctx, store.OpsListOrganizationsParams(listFirst))
+			return err
+		},
+		"ops directory users search, no match": func(q *store.Queries, _ *explainer) error {
+			_, err := q.OpsSearchUsers(ctx, dirFirst("zzqx"))
+			return err
+		},
+		"ops directory orgs search, no match": func(q *store.Queries, _ *explainer) error {
+			_, err := q.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams(dirFirst("kim")))
 			return err
 		},
 		"ops directory orgs search": func(q *store.Queries, _ *explainer) error {
