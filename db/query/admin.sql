@@ -15,8 +15,9 @@ LEFT JOIN (memberships cm JOIN users cu ON cu.id = cm.user_id AND cu.clerk_id = 
 WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;
 
 -- name: AdminListMembers :many
--- Live members, searched by name or email (search is a LIKE pattern the
--- handler has escaped, matched against sort_name, which holds both), admins first, then by name and email (sort_name),
+-- Live members, searched by name or email (search is a lower-cased LIKE
+-- pattern the handler has escaped, matched against sort_name, which holds
+-- both, lower-cased), admins first, then by name and email (sort_name),
 -- then by membership id: a keyset page after the cursor (not_admin,
 -- sort_name, membership_id) of the last row shown. The first page passes
 -- (false, '', 0), which sorts before every row. The order is that of the
@@ -30,7 +31,7 @@ JOIN users u ON u.id = m.user_id
 WHERE m.organization_id = sqlc.arg(org_id) AND m.deleted_at IS NULL AND u.deleted_at IS NULL
   AND ((m.role <> 'org:admin'), m.sort_name, m.id)
       > (sqlc.arg(after_not_admin)::bool, sqlc.arg(after_sort_name)::text, sqlc.arg(after_id)::bigint)
-  AND (sqlc.arg(search)::text = '' OR m.sort_name ILIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
+  AND (sqlc.arg(search)::text = '' OR m.sort_name LIKE '%' || sqlc.arg(search) || '%' ESCAPE '\')
 ORDER BY (m.role <> 'org:admin'), m.sort_name, m.id
 -- A page of 20 (handlers/admin pageSize) and one more, which says whether
 -- there is a next page. A constant, so that PostgreSQL keeps one plan

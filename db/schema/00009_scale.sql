@@ -220,8 +220,8 @@ FROM users u WHERE u.id = m.user_id;
 CREATE INDEX memberships_org_sort ON memberships (organization_id, (role <> 'org:admin'), sort_name, id)
     WHERE deleted_at IS NULL;
 -- A search of the members list matches sort_name (which holds the name and
--- the email): one indexed condition, which the planner weighs well, rather
--- than an OR over two tables.
+-- the email, lower-cased) with LIKE: one indexed condition, which the
+-- planner weighs well, rather than an OR of ILIKEs over two tables.
 CREATE INDEX memberships_sort_name_trgm ON memberships USING gin (sort_name gin_trgm_ops) WHERE deleted_at IS NULL;
 
 -- Projects, newest first by id (the dashboard preview and the projects list).
@@ -243,14 +243,20 @@ CREATE INDEX webhook_events_org_status ON webhook_events (organization_id, statu
 -- newest first, stubs (no creation time) last.
 CREATE INDEX users_directory ON users ((deleted_at IS NULL), COALESCE(clerk_created_at, '-infinity'::timestamptz), id);
 CREATE INDEX organizations_directory ON organizations ((deleted_at IS NULL), COALESCE(clerk_created_at, '-infinity'::timestamptz), id);
--- Its searches match one expression per table (the operator's search text
--- against name, email or slug together), each with a trigram index.
-CREATE INDEX users_search_trgm ON users USING gin ((email || ' ' || first_name || ' ' || last_name) gin_trgm_ops);
-CREATE INDEX organizations_search_trgm ON organizations USING gin ((name || ' ' || slug) gin_trgm_ops);
+-- Its searches match one lower-cased column per table (the operator's
+-- search text against email and name, or name and slug, together) with
+-- LIKE, through a trigram index: LIKE on a lower-cased column costs a
+-- fraction of ILIKE when a row has to be tested.
+ALTER TABLE users ADD COLUMN search text GENERATED ALWAYS AS (lower(email || ' ' || first_name || ' ' || last_name)) STORED;
+ALTER TABLE organizations ADD COLUMN search text GENERATED ALWAYS AS (lower(name || ' ' || slug)) STORED;
+CREATE INDEX users_search_trgm ON users USING gin (search gin_trgm_ops);
+CREATE INDEX organizations_search_trgm ON organizations USING gin (search gin_trgm_ops);
 
 -- +goose Down
 DROP INDEX organizations_search_trgm;
 DROP INDEX users_search_trgm;
+ALTER TABLE organizations DROP COLUMN search;
+ALTER TABLE users DROP COLUMN search;
 DROP INDEX organizations_directory;
 DROP INDEX users_directory;
 DROP INDEX webhook_events_org_status;

@@ -215,7 +215,7 @@ JOIN users u ON u.id = m.user_id
 WHERE m.organization_id = $1 AND m.deleted_at IS NULL AND u.deleted_at IS NULL
   AND ((m.role <> 'org:admin'), m.sort_name, m.id)
       > ($2::bool, $3::text, $4::bigint)
-  AND ($5::text = '' OR m.sort_name ILIKE '%' || $5 || '%' ESCAPE '\')
+  AND ($5::text = '' OR m.sort_name LIKE '%' || $5 || '%' ESCAPE '\')
 ORDER BY (m.role <> 'org:admin'), m.sort_name, m.id
 LIMIT 21
 `
@@ -241,8 +241,9 @@ type AdminListMembersRow struct {
 	JoinedAt     pgtype.Timestamptz
 }
 
-// Live members, searched by name or email (search is a LIKE pattern the
-// handler has escaped, matched against sort_name, which holds both), admins first, then by name and email (sort_name),
+// Live members, searched by name or email (search is a lower-cased LIKE
+// pattern the handler has escaped, matched against sort_name, which holds
+// both, lower-cased), admins first, then by name and email (sort_name),
 // then by membership id: a keyset page after the cursor (not_admin,
 // sort_name, membership_id) of the last row shown. The first page passes
 // (false, ”, 0), which sorts before every row. The order is that of the

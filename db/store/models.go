@@ -81,6 +81,7 @@ type Organization struct {
 	DeletedAt      pgtype.Timestamptz
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
+	Search         *string
 }
 
 type OrganizationStat struct {
@@ -135,6 +136,7 @@ type User struct {
 	DeletedAt      pgtype.Timestamptz
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
+	Search         *string
 }
 
 type WebhookEvent struct {

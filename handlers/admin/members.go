@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
@@ -42,7 +43,8 @@ func (h *Handlers) members(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := c.QueryParam("q")
-	after := store.AdminListMembersParams{OrgID: s.ID, Search: LikePattern(q)}
+	// sort_name is lower-cased: so is the pattern (LIKE, not ILIKE).
+	after := store.AdminListMembersParams{OrgID: s.ID, Search: strings.ToLower(LikePattern(q))}
 	cur, err := CursorParam(c, "members", 3)
 	if err != nil {
 		return err

@@ -111,7 +111,9 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 		p.Health.LastReceived = hr.LastReceivedAt.Time
 	}
 	q := c.QueryParam("q")
-	search := admin.LikePattern(q)
+	// The search is matched case-insensitively as a substring of the
+	// lower-cased search columns, and exactly against Clerk ids.
+	search := dirSearch{id: strings.TrimSpace(q), pattern: strings.ToLower(admin.LikePattern(q))}
 	p.Directory.Query = q
 	base := routes.Ops
 	if q != "" {
@@ -163,11 +165,17 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 	return p, nil
 }
 
+// dirSearch is the directory's search: a Clerk id, and the same text as a
+// lower-cased LIKE pattern.
+type dirSearch struct{ id, pattern string }
+
 // directoryUsers reads a page of users: the listing, or a search (two
 // statements, each with a plan of its own; db/query/ops.sql).
-func directoryUsers(ctx context.Context, db *store.Queries, search string, cur dirCursor) ([]store.OpsSearchUsersRow, error) {
-	if search != "" {
-		return db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{Search: search, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+func directoryUsers(ctx context.Context, db *store.Queries, search dirSearch, cur dirCursor) ([]store.OpsSearchUsersRow, error) {
+	if search.pattern != "" {
+		return db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{
+			ID: search.id, Search: search.pattern, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id,
+		})
 	}
 	rows, err := db.OpsListUsers(ctx, store.OpsListUsersParams{BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
 	out := make([]store.OpsSearchUsersRow, len(rows))
@@ -178,9 +186,11 @@ func directoryUsers(ctx context.Context, db *store.Queries, search string, cur d
 }
 
 // directoryOrgs is directoryUsers for organisations.
-func directoryOrgs(ctx context.Context, db *store.Queries, search string, cur dirCursor) ([]store.OpsSearchOrganizationsRow, error) {
-	if search != "" {
-		return db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{Search: search, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+func directoryOrgs(ctx context.Context, db *store.Queries, search dirSearch, cur dirCursor) ([]store.OpsSearchOrganizationsRow, error) {
+	if search.pattern != "" {
+		return db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{
+			ID: search.id, Search: search.pattern, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id,
+		})
 	}
 	rows, err := db.OpsListOrganizations(ctx, store.OpsListOrganizationsParams{BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
 	out := make([]store.OpsSearchOrganizationsRow, len(rows))

@@ -192,7 +192,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 	first := pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
 	later := pgtype.Timestamptz{Time: time.Now().Add(-30 * 24 * time.Hour), Valid: true}
 	dirFirst := func(search string) store.OpsSearchUsersParams {
-		return store.OpsSearchUsersParams{Search: search, BeforeLive: true, BeforeAt: first, BeforeID: math.MaxInt64}
+		return store.OpsSearchUsersParams{ID: search, Search: search, BeforeLive: true, BeforeAt: first, BeforeID: math.MaxInt64}
 	}
 	dirLater := store.OpsListUsersParams{BeforeLive: true, BeforeAt: later, BeforeID: 5_000}
 	listFirst := store.OpsListUsersParams{BeforeLive: true, BeforeAt: first, BeforeID: math.MaxInt64}
