@@ -27,11 +27,11 @@ LIMIT 26;
 -- name: OpsSearchUsers :many
 -- As OpsListUsers, for the users whose Clerk id is id or whose email or name
 -- contains search (a lower-cased LIKE pattern, matched against the
--- lower-cased column users.search). The page is taken from the matches,
--- found first (a MATERIALIZED CTE, through users_clerk_id_key and
--- users_search_trgm): the plan PostgreSQL keeps for the statement must not
--- walk the table in directory order testing each row, which reads every
--- row for a rare search.
+-- lower-cased column users.search). The matches are found first (a
+-- MATERIALIZED CTE, through users_clerk_id_key and users_search_trgm), then
+-- paged: neither a plan PostgreSQL keeps for the statement nor the keyset
+-- condition may lead it to walk the table in directory order testing each
+-- row, which reads every row for a rare search.
 WITH hit AS MATERIALIZED (
     SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
            COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
@@ -39,13 +39,13 @@ WITH hit AS MATERIALIZED (
            COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
     FROM users u
     WHERE (u.clerk_id = sqlc.arg(id)::text OR u.search LIKE '%' || sqlc.arg(search)::text || '%' ESCAPE '\')
-      AND ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
-          < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
 )
 SELECT h.id, h.clerk_id, h.email, h.first_name, h.last_name, h.stub, h.deleted_at, h.clerk_created_at, h.operator,
        (SELECT count(*) FROM memberships m WHERE m.user_id = h.id AND m.deleted_at IS NULL) AS orgs,
        h.live, h.sort_at
-FROM (SELECT * FROM hit ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
+FROM (SELECT * FROM hit
+      WHERE (live, sort_at, id) < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
+      ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
 ORDER BY h.live DESC, h.sort_at DESC, h.id DESC;
 
 -- name: OpsListOrganizations :many
@@ -69,13 +69,13 @@ WITH hit AS MATERIALIZED (
            COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
     FROM organizations o
     WHERE (o.clerk_id = sqlc.arg(id)::text OR o.search LIKE '%' || sqlc.arg(search)::text || '%' ESCAPE '\')
-      AND ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
-          < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
 )
 SELECT h.id, h.clerk_id, h.name, h.slug, h.plan, h.stub, h.deleted_at, h.clerk_created_at,
        COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = h.id), 0)::bigint AS members,
        h.live, h.sort_at
-FROM (SELECT * FROM hit ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
+FROM (SELECT * FROM hit
+      WHERE (live, sort_at, id) < (sqlc.arg(before_live)::bool, sqlc.arg(before_at)::timestamptz, sqlc.arg(before_id)::bigint)
+      ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
 ORDER BY h.live DESC, h.sort_at DESC, h.id DESC;
 
 -- name: OpsSyncHealth :one

@@ -198,23 +198,23 @@ WITH hit AS MATERIALIZED (
            (o.deleted_at IS NULL)::bool AS live,
            COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
     FROM organizations o
-    WHERE (o.clerk_id = $1::text OR o.search LIKE '%' || $2::text || '%' ESCAPE '\')
-      AND ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
-          < ($3::bool, $4::timestamptz, $5::bigint)
+    WHERE (o.clerk_id = $4::text OR o.search LIKE '%' || $5::text || '%' ESCAPE '\')
 )
 SELECT h.id, h.clerk_id, h.name, h.slug, h.plan, h.stub, h.deleted_at, h.clerk_created_at,
        COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = h.id), 0)::bigint AS members,
        h.live, h.sort_at
-FROM (SELECT id, clerk_id, name, slug, plan, stub, deleted_at, clerk_created_at, live, sort_at FROM hit ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
+FROM (SELECT id, clerk_id, name, slug, plan, stub, deleted_at, clerk_created_at, live, sort_at FROM hit
+      WHERE (live, sort_at, id) < ($1::bool, $2::timestamptz, $3::bigint)
+      ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
 ORDER BY h.live DESC, h.sort_at DESC, h.id DESC
 `
 
 type OpsSearchOrganizationsParams struct {
-	ID         string
-	Search     string
 	BeforeLive bool
 	BeforeAt   pgtype.Timestamptz
 	BeforeID   int64
+	ID         string
+	Search     string
 }
 
 type OpsSearchOrganizationsRow struct {
@@ -235,11 +235,11 @@ type OpsSearchOrganizationsRow struct {
 // slug; organizations_search_trgm).
 func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrganizationsParams) ([]OpsSearchOrganizationsRow, error) {
 	rows, err := q.db.Query(ctx, opsSearchOrganizations,
-		arg.ID,
-		arg.Search,
 		arg.BeforeLive,
 		arg.BeforeAt,
 		arg.BeforeID,
+		arg.ID,
+		arg.Search,
 	)
 	if err != nil {
 		return nil, err
@@ -278,23 +278,23 @@ WITH hit AS MATERIALIZED (
            (u.deleted_at IS NULL)::bool AS live,
            COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
     FROM users u
-    WHERE (u.clerk_id = $1::text OR u.search LIKE '%' || $2::text || '%' ESCAPE '\')
-      AND ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
-          < ($3::bool, $4::timestamptz, $5::bigint)
+    WHERE (u.clerk_id = $4::text OR u.search LIKE '%' || $5::text || '%' ESCAPE '\')
 )
 SELECT h.id, h.clerk_id, h.email, h.first_name, h.last_name, h.stub, h.deleted_at, h.clerk_created_at, h.operator,
        (SELECT count(*) FROM memberships m WHERE m.user_id = h.id AND m.deleted_at IS NULL) AS orgs,
        h.live, h.sort_at
-FROM (SELECT id, clerk_id, email, first_name, last_name, stub, deleted_at, clerk_created_at, operator, live, sort_at FROM hit ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
+FROM (SELECT id, clerk_id, email, first_name, last_name, stub, deleted_at, clerk_created_at, operator, live, sort_at FROM hit
+      WHERE (live, sort_at, id) < ($1::bool, $2::timestamptz, $3::bigint)
+      ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
 ORDER BY h.live DESC, h.sort_at DESC, h.id DESC
 `
 
 type OpsSearchUsersParams struct {
-	ID         string
-	Search     string
 	BeforeLive bool
 	BeforeAt   pgtype.Timestamptz
 	BeforeID   int64
+	ID         string
+	Search     string
 }
 
 type OpsSearchUsersRow struct {
@@ -314,18 +314,18 @@ type OpsSearchUsersRow struct {
 
 // As OpsListUsers, for the users whose Clerk id is id or whose email or name
 // contains search (a lower-cased LIKE pattern, matched against the
-// lower-cased column users.search). The page is taken from the matches,
-// found first (a MATERIALIZED CTE, through users_clerk_id_key and
-// users_search_trgm): the plan PostgreSQL keeps for the statement must not
-// walk the table in directory order testing each row, which reads every
-// row for a rare search.
+// lower-cased column users.search). The matches are found first (a
+// MATERIALIZED CTE, through users_clerk_id_key and users_search_trgm), then
+// paged: neither a plan PostgreSQL keeps for the statement nor the keyset
+// condition may lead it to walk the table in directory order testing each
+// row, which reads every row for a rare search.
 func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) ([]OpsSearchUsersRow, error) {
 	rows, err := q.db.Query(ctx, opsSearchUsers,
-		arg.ID,
-		arg.Search,
 		arg.BeforeLive,
 		arg.BeforeAt,
 		arg.BeforeID,
+		arg.ID,
+		arg.Search,
 	)
 	if err != nil {
 		return nil, err
