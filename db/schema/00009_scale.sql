@@ -26,54 +26,30 @@ CREATE TABLE audit_activity_hourly (
     PRIMARY KEY (organization_id, hour)
 );
 
--- The counters are kept by statement-level triggers over transition
--- tables: a bulk insert costs one upsert per organisation, not one per row.
--- Deltas go to organisations that still exist (a cascade from a deleted
--- organisation has nothing left to count), in id order so two statements
--- touching several organisations take the row locks in the same order.
+-- The counters are kept by row-level triggers that fire only when a row
+-- changes what is counted (WHEN clauses), each one UPDATE of the
+-- organisation's row (created with the organisation) or one upsert of an
+-- hour's bucket. The app writes these rows one at a time (webhook sync,
+-- project and audit writes), where this is the cheapest form; bulk loads
+-- (web seed-large) disable the triggers and recount once. A cascade from a
+-- deleted organisation finds no row to update.
 -- +goose StatementBegin
-CREATE FUNCTION organization_stats_apply(deltas jsonb) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO organization_stats AS s (organization_id, members, projects)
-    SELECT d.org, d.members, d.projects
-    FROM jsonb_to_recordset(deltas) AS d(org bigint, members bigint, projects bigint)
-    WHERE (d.members <> 0 OR d.projects <> 0)
-      AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = d.org)
-    ORDER BY d.org
-    ON CONFLICT (organization_id) DO UPDATE
-    SET members = s.members + EXCLUDED.members, projects = s.projects + EXCLUDED.projects;
-$$;
-
 CREATE FUNCTION organization_stats_new_org() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO organization_stats (organization_id) SELECT id FROM new_rows ORDER BY id
-    ON CONFLICT DO NOTHING;
+    INSERT INTO organization_stats (organization_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
 $$;
 
 CREATE FUNCTION organization_stats_members() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    deltas jsonb;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', n, 'projects', 0)) INTO deltas
-        FROM (SELECT organization_id, count(*) AS n FROM new_rows WHERE deleted_at IS NULL GROUP BY 1) x;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', -n, 'projects', 0)) INTO deltas
-        FROM (SELECT organization_id, count(*) AS n FROM old_rows WHERE deleted_at IS NULL GROUP BY 1) x;
-    ELSE
-        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', n, 'projects', 0)) INTO deltas
-        FROM (SELECT organization_id, sum(n) AS n FROM (
-                  SELECT organization_id, 1 AS n FROM new_rows WHERE deleted_at IS NULL
-                  UNION ALL
-                  SELECT organization_id, -1 FROM old_rows WHERE deleted_at IS NULL) c
-              GROUP BY 1) x;
+    IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN
+        UPDATE organization_stats SET members = members - 1 WHERE organization_id = OLD.organization_id;
     END IF;
-    IF deltas IS NOT NULL THEN
-        PERFORM organization_stats_apply(deltas);
+    IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN
+        UPDATE organization_stats SET members = members + 1 WHERE organization_id = NEW.organization_id;
     END IF;
     RETURN NULL;
 END;
@@ -81,67 +57,30 @@ $$;
 
 CREATE FUNCTION organization_stats_projects() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    deltas jsonb;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', 0, 'projects', n)) INTO deltas
-        FROM (SELECT organization_id, count(*) AS n FROM new_rows GROUP BY 1) x;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', 0, 'projects', -n)) INTO deltas
-        FROM (SELECT organization_id, count(*) AS n FROM old_rows GROUP BY 1) x;
-    ELSE
-        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', 0, 'projects', n)) INTO deltas
-        FROM (SELECT organization_id, sum(n) AS n FROM (
-                  SELECT organization_id, 1 AS n FROM new_rows
-                  UNION ALL
-                  SELECT organization_id, -1 FROM old_rows) c
-              GROUP BY 1) x;
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE organization_stats SET projects = projects - 1 WHERE organization_id = OLD.organization_id;
     END IF;
-    IF deltas IS NOT NULL THEN
-        PERFORM organization_stats_apply(deltas);
+    IF TG_OP <> 'DELETE' THEN
+        UPDATE organization_stats SET projects = projects + 1 WHERE organization_id = NEW.organization_id;
     END IF;
     RETURN NULL;
 END;
-$$;
-
-CREATE FUNCTION audit_activity_apply(deltas jsonb) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO audit_activity_hourly AS h (organization_id, hour, entries)
-    SELECT d.org, d.hour, d.n
-    FROM jsonb_to_recordset(deltas) AS d(org bigint, hour timestamptz, n bigint)
-    WHERE d.n <> 0 AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = d.org)
-    ORDER BY d.org, d.hour
-    ON CONFLICT (organization_id, hour) DO UPDATE SET entries = h.entries + EXCLUDED.entries;
 $$;
 
 -- An entry counts for its organisation once it has one: at insert, or when
 -- the organisation's row arrives and links it (audit_log_link_org).
 CREATE FUNCTION audit_activity_count() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    deltas jsonb;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT jsonb_agg(jsonb_build_object('org', org, 'hour', hour, 'n', n)) INTO deltas
-        FROM (SELECT organization_id AS org, date_trunc('hour', created_at) AS hour, count(*) AS n
-              FROM new_rows WHERE organization_id IS NOT NULL GROUP BY 1, 2) x;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT jsonb_agg(jsonb_build_object('org', org, 'hour', hour, 'n', -n)) INTO deltas
-        FROM (SELECT organization_id AS org, date_trunc('hour', created_at) AS hour, count(*) AS n
-              FROM old_rows WHERE organization_id IS NOT NULL GROUP BY 1, 2) x;
-    ELSE
-        SELECT jsonb_agg(jsonb_build_object('org', org, 'hour', hour, 'n', n)) INTO deltas
-        FROM (SELECT org, hour, sum(n) AS n FROM (
-                  SELECT organization_id AS org, date_trunc('hour', created_at) AS hour, 1 AS n
-                  FROM new_rows WHERE organization_id IS NOT NULL
-                  UNION ALL
-                  SELECT organization_id, date_trunc('hour', created_at), -1
-                  FROM old_rows WHERE organization_id IS NOT NULL) c
-              GROUP BY 1, 2) x;
+    IF TG_OP <> 'INSERT' AND OLD.organization_id IS NOT NULL THEN
+        UPDATE audit_activity_hourly SET entries = entries - 1
+        WHERE organization_id = OLD.organization_id AND hour = date_trunc('hour', OLD.created_at);
     END IF;
-    IF deltas IS NOT NULL THEN
-        PERFORM audit_activity_apply(deltas);
+    IF TG_OP <> 'DELETE' AND NEW.organization_id IS NOT NULL THEN
+        INSERT INTO audit_activity_hourly AS h (organization_id, hour, entries)
+        VALUES (NEW.organization_id, date_trunc('hour', NEW.created_at), 1)
+        ON CONFLICT (organization_id, hour) DO UPDATE SET entries = h.entries + 1;
     END IF;
     RETURN NULL;
 END;
@@ -149,25 +88,29 @@ $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER organizations_stats AFTER INSERT ON organizations
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_new_org();
+    FOR EACH ROW EXECUTE FUNCTION organization_stats_new_org();
 CREATE TRIGGER memberships_stats_ins AFTER INSERT ON memberships
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_members();
-CREATE TRIGGER memberships_stats_upd AFTER UPDATE ON memberships
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_members();
+    FOR EACH ROW WHEN (NEW.deleted_at IS NULL) EXECUTE FUNCTION organization_stats_members();
+CREATE TRIGGER memberships_stats_upd AFTER UPDATE OF deleted_at, organization_id ON memberships
+    FOR EACH ROW
+    WHEN ((OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) OR OLD.organization_id <> NEW.organization_id)
+    EXECUTE FUNCTION organization_stats_members();
 CREATE TRIGGER memberships_stats_del AFTER DELETE ON memberships
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_members();
+    FOR EACH ROW WHEN (OLD.deleted_at IS NULL) EXECUTE FUNCTION organization_stats_members();
 CREATE TRIGGER projects_stats_ins AFTER INSERT ON projects
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_projects();
-CREATE TRIGGER projects_stats_upd AFTER UPDATE ON projects
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_projects();
+    FOR EACH ROW EXECUTE FUNCTION organization_stats_projects();
+CREATE TRIGGER projects_stats_upd AFTER UPDATE OF organization_id ON projects
+    FOR EACH ROW WHEN (OLD.organization_id <> NEW.organization_id) EXECUTE FUNCTION organization_stats_projects();
 CREATE TRIGGER projects_stats_del AFTER DELETE ON projects
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION organization_stats_projects();
+    FOR EACH ROW EXECUTE FUNCTION organization_stats_projects();
 CREATE TRIGGER audit_log_activity_ins AFTER INSERT ON audit_log
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_activity_count();
-CREATE TRIGGER audit_log_activity_upd AFTER UPDATE ON audit_log
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_activity_count();
+    FOR EACH ROW WHEN (NEW.organization_id IS NOT NULL) EXECUTE FUNCTION audit_activity_count();
+CREATE TRIGGER audit_log_activity_upd AFTER UPDATE OF organization_id, created_at ON audit_log
+    FOR EACH ROW
+    WHEN (OLD.organization_id IS DISTINCT FROM NEW.organization_id OR OLD.created_at <> NEW.created_at)
+    EXECUTE FUNCTION audit_activity_count();
 CREATE TRIGGER audit_log_activity_del AFTER DELETE ON audit_log
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_activity_count();
+    FOR EACH ROW WHEN (OLD.organization_id IS NOT NULL) EXECUTE FUNCTION audit_activity_count();
 
 INSERT INTO organization_stats (organization_id, members, projects)
 SELECT o.id,
@@ -286,10 +229,8 @@ DROP TRIGGER memberships_stats_upd ON memberships;
 DROP TRIGGER memberships_stats_ins ON memberships;
 DROP TRIGGER organizations_stats ON organizations;
 DROP FUNCTION audit_activity_count();
-DROP FUNCTION audit_activity_apply(jsonb);
 DROP FUNCTION organization_stats_projects();
 DROP FUNCTION organization_stats_members();
 DROP FUNCTION organization_stats_new_org();
-DROP FUNCTION organization_stats_apply(jsonb);
 DROP TABLE audit_activity_hourly;
 DROP TABLE organization_stats;
