@@ -130,7 +130,10 @@ measure /dashboard /dashboard "Authorization: Bearer $jwt"
 measure /api/org /api/org "Authorization: Bearer $jwt"
 
 echo "== webhook ingest ($DURATION, $SENDERS senders)"
-line=$("$work/ingest" -url "$base/api/webhooks/clerk" -secret "$secret" -duration "$DURATION" -senders "$SENDERS")
+# The events carry the app's instance id, so each is applied (not ignored),
+# and -db checks afterwards that each was applied exactly once.
+instance=$(psql "$dburl" -tAc "SELECT instance_id FROM clerkemu.instance")
+line=$("$work/ingest" -url "$base/api/webhooks/clerk" -secret "$secret" -instance "$instance" -db "$dburl" -duration "$DURATION" -senders "$SENDERS")
 kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$line"; }
 report "webhook ingest" "$(printf '%.0f' "$(kv rps)")" "$(kv p50_ms)" "$(kv p99_ms)" "$(kv non2xx)" "$(kv requests)"
 

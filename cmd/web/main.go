@@ -90,8 +90,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, logOut io.Wri
 		return exportIdentities(ctx, cfg, args[1:], logger)
 	case "import-identities":
 		return importIdentities(ctx, cfg, args[1:], os.Stdout)
+	case "seed-large":
+		return seedLarge(ctx, cfg, args[1:], logger)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, reconcile, export-identities or import-identities)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, reconcile, export-identities, import-identities or seed-large)", cmd)
 	}
 }
 

@@ -48,12 +48,17 @@ WHERE o.clerk_id = sqlc.arg(org_clerk_id);
 
 -- name: ListOrgMembers :many
 -- Members of the active organisation, visible only to its live members.
+-- The organisation is resolved (with the caller's membership) in a scalar
+-- subquery, so the list is a walk of the index memberships_org_sort for one
+-- known organisation, in its order: admins first, then by name.
 SELECT u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name, u.image_url, mm.role
-FROM organizations o
-JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
- AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = sqlc.arg(user_clerk_id) AND cu.deleted_at IS NULL)
-JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL
+FROM memberships mm
 JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
-WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL
-ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+WHERE mm.organization_id = (
+        SELECT o.id FROM organizations o
+        JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+         AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = sqlc.arg(user_clerk_id) AND cu.deleted_at IS NULL)
+        WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL)
+  AND mm.deleted_at IS NULL
+ORDER BY (mm.role <> 'org:admin'), mm.sort_name, mm.id
 LIMIT sqlc.arg(max_rows);

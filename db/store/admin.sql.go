@@ -11,37 +11,16 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const adminCountAudit = `-- name: AdminCountAudit :one
-SELECT count(*) FROM audit_log WHERE organization_id = $1
-`
-
-func (q *Queries) AdminCountAudit(ctx context.Context, orgID *int64) (int64, error) {
-	row := q.db.QueryRow(ctx, adminCountAudit, orgID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const adminCountMembers = `-- name: AdminCountMembers :one
-SELECT count(*)
-FROM memberships m
-JOIN users u ON u.id = m.user_id
-WHERE m.organization_id = $1 AND m.deleted_at IS NULL AND u.deleted_at IS NULL
-  AND ($2::text = ''
-       OR u.email ILIKE '%' || $2 || '%' ESCAPE '\'
-       OR (u.first_name || ' ' || u.last_name) ILIKE '%' || $2 || '%' ESCAPE '\')
+SELECT COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = $1), 0)::bigint
 `
 
-type AdminCountMembersParams struct {
-	OrgID  int64
-	Search string
-}
-
-func (q *Queries) AdminCountMembers(ctx context.Context, arg AdminCountMembersParams) (int64, error) {
-	row := q.db.QueryRow(ctx, adminCountMembers, arg.OrgID, arg.Search)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+// The organisation's live members, from the counter the triggers keep.
+func (q *Queries) AdminCountMembers(ctx context.Context, orgID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, adminCountMembers, orgID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const adminGetInvitation = `-- name: AdminGetInvitation :one
@@ -126,14 +105,15 @@ LEFT JOIN users iu ON iu.id = a.impersonator_id
 LEFT JOIN users tu ON tu.id = a.target_user_id
 LEFT JOIN organizations tor ON tor.id = a.target_organization_id
 WHERE a.organization_id = $1
+  AND (a.created_at, a.id) < ($2::timestamptz, $3::bigint)
 ORDER BY a.created_at DESC, a.id DESC
-LIMIT $3 OFFSET $2
+LIMIT 21
 `
 
 type AdminListAuditParams struct {
 	OrgID    *int64
-	SkipRows int32
-	MaxRows  int32
+	BeforeAt pgtype.Timestamptz
+	BeforeID int64
 }
 
 type AdminListAuditRow struct {
@@ -150,8 +130,12 @@ type AdminListAuditRow struct {
 // The organisation's audit log, newest first, with the actor's name when
 // the actor is a known user. People and organisations are shown by the
 // identity provider's current id (entries store row ids, query audit.sql).
+// A keyset page: the entries before the cursor (created_at, id) of the last
+// row shown; the first page passes ('infinity', max bigint). It walks the
+// index audit_log_org.
+// A page and one more, a constant, as in AdminListMembers.
 func (q *Queries) AdminListAudit(ctx context.Context, arg AdminListAuditParams) ([]AdminListAuditRow, error) {
-	rows, err := q.db.Query(ctx, adminListAudit, arg.OrgID, arg.SkipRows, arg.MaxRows)
+	rows, err := q.db.Query(ctx, adminListAudit, arg.OrgID, arg.BeforeAt, arg.BeforeID)
 	if err != nil {
 		return nil, err
 	}
@@ -223,43 +207,58 @@ func (q *Queries) AdminListInvitations(ctx context.Context, orgID int64) ([]Admi
 }
 
 const adminListMembers = `-- name: AdminListMembers :many
-SELECT u.clerk_id AS user_id, u.email, u.first_name, u.last_name, u.image_url, m.role,
+SELECT m.id AS membership_id, (m.role <> 'org:admin')::bool AS not_admin, m.sort_name,
+       u.clerk_id AS user_id, u.email, u.first_name, u.last_name, u.image_url, m.role,
        m.clerk_created_at AS joined_at
 FROM memberships m
 JOIN users u ON u.id = m.user_id
 WHERE m.organization_id = $1 AND m.deleted_at IS NULL AND u.deleted_at IS NULL
-  AND ($2::text = ''
-       OR u.email ILIKE '%' || $2 || '%' ESCAPE '\'
-       OR (u.first_name || ' ' || u.last_name) ILIKE '%' || $2 || '%' ESCAPE '\')
-ORDER BY (m.role = 'org:admin') DESC, lower(u.first_name || ' ' || u.last_name), u.email, u.id
-LIMIT $4 OFFSET $3
+  AND ((m.role <> 'org:admin'), m.sort_name, m.id)
+      > ($2::bool, $3::text, $4::bigint)
+  AND ($5::text = '' OR m.sort_name LIKE '%' || $5 || '%' ESCAPE '\')
+ORDER BY (m.role <> 'org:admin'), m.sort_name, m.id
+LIMIT 21
 `
 
 type AdminListMembersParams struct {
-	OrgID    int64
-	Search   string
-	SkipRows int32
-	MaxRows  int32
+	OrgID         int64
+	AfterNotAdmin bool
+	AfterSortName string
+	AfterID       int64
+	Search        string
 }
 
 type AdminListMembersRow struct {
-	UserID    string
-	Email     string
-	FirstName string
-	LastName  string
-	ImageUrl  string
-	Role      string
-	JoinedAt  pgtype.Timestamptz
+	MembershipID int64
+	NotAdmin     bool
+	SortName     string
+	UserID       string
+	Email        string
+	FirstName    string
+	LastName     string
+	ImageUrl     string
+	Role         string
+	JoinedAt     pgtype.Timestamptz
 }
 
-// Live members, searched by name or email (search is a LIKE pattern the
-// handler has escaped), admins first, then by name.
+// Live members, searched by name or email (search is a lower-cased LIKE
+// pattern the handler has escaped, matched against sort_name, which holds
+// both, lower-cased), admins first, then by name and email (sort_name),
+// then by membership id: a keyset page after the cursor (not_admin,
+// sort_name, membership_id) of the last row shown. The first page passes
+// (false, ”, 0), which sorts before every row. The order is that of the
+// index memberships_org_sort, so a page reads max_rows entries, whatever
+// the organisation's size.
+// A page of 20 (handlers/admin pageSize) and one more, which says whether
+// there is a next page. A constant, so that PostgreSQL keeps one plan
+// rather than planning every request (see dashboard.sql).
 func (q *Queries) AdminListMembers(ctx context.Context, arg AdminListMembersParams) ([]AdminListMembersRow, error) {
 	rows, err := q.db.Query(ctx, adminListMembers,
 		arg.OrgID,
+		arg.AfterNotAdmin,
+		arg.AfterSortName,
+		arg.AfterID,
 		arg.Search,
-		arg.SkipRows,
-		arg.MaxRows,
 	)
 	if err != nil {
 		return nil, err
@@ -269,6 +268,9 @@ func (q *Queries) AdminListMembers(ctx context.Context, arg AdminListMembersPara
 	for rows.Next() {
 		var i AdminListMembersRow
 		if err := rows.Scan(
+			&i.MembershipID,
+			&i.NotAdmin,
+			&i.SortName,
 			&i.UserID,
 			&i.Email,
 			&i.FirstName,

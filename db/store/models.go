@@ -8,6 +8,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AuditActivityHourly struct {
+	OrganizationID int64
+	Hour           pgtype.Timestamptz
+	Entries        int64
+}
+
 type AuditLog struct {
 	ID                   int64
 	OrganizationID       *int64
@@ -58,6 +64,7 @@ type Membership struct {
 	DeletedAt      pgtype.Timestamptz
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
+	SortName       string
 }
 
 type Organization struct {
@@ -74,6 +81,13 @@ type Organization struct {
 	DeletedAt      pgtype.Timestamptz
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
+	Search         *string
+}
+
+type OrganizationStat struct {
+	OrganizationID int64
+	Members        int64
+	Projects       int64
 }
 
 type Project struct {
@@ -122,6 +136,7 @@ type User struct {
 	DeletedAt      pgtype.Timestamptz
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
+	Search         *string
 }
 
 type WebhookEvent struct {

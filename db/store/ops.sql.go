@@ -13,7 +13,7 @@ import (
 
 const opsGetOrganization = `-- name: OpsGetOrganization :one
 SELECT o.clerk_id, o.name, o.slug, o.plan, o.public_metadata, o.stub, o.deleted_at,
-       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members
 FROM organizations o
 WHERE o.clerk_id = $1
 `
@@ -46,24 +46,26 @@ func (q *Queries) OpsGetOrganization(ctx context.Context, clerkID string) (OpsGe
 	return i, err
 }
 
-const opsSearchOrganizations = `-- name: OpsSearchOrganizations :many
-SELECT o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
-       (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id AND m.deleted_at IS NULL) AS members
+const opsListOrganizations = `-- name: OpsListOrganizations :many
+SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = o.id), 0)::bigint AS members,
+       (o.deleted_at IS NULL)::bool AS live,
+       COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
 FROM organizations o
-WHERE $1::text = ''
-   OR o.clerk_id = $1
-   OR o.name ILIKE '%' || $1 || '%' ESCAPE '\'
-   OR o.slug ILIKE '%' || $1 || '%' ESCAPE '\'
-ORDER BY o.deleted_at IS NOT NULL, o.clerk_created_at DESC NULLS LAST, o.id DESC
-LIMIT $2
+WHERE ((o.deleted_at IS NULL), COALESCE(o.clerk_created_at, '-infinity'::timestamptz), o.id)
+      < ($1::bool, $2::timestamptz, $3::bigint)
+ORDER BY (o.deleted_at IS NULL) DESC, COALESCE(o.clerk_created_at, '-infinity'::timestamptz) DESC, o.id DESC
+LIMIT 26
 `
 
-type OpsSearchOrganizationsParams struct {
-	Search  string
-	MaxRows int32
+type OpsListOrganizationsParams struct {
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
 }
 
-type OpsSearchOrganizationsRow struct {
+type OpsListOrganizationsRow struct {
+	ID             int64
 	ClerkID        string
 	Name           string
 	Slug           string
@@ -72,18 +74,22 @@ type OpsSearchOrganizationsRow struct {
 	DeletedAt      pgtype.Timestamptz
 	ClerkCreatedAt pgtype.Timestamptz
 	Members        int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
 }
 
-func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrganizationsParams) ([]OpsSearchOrganizationsRow, error) {
-	rows, err := q.db.Query(ctx, opsSearchOrganizations, arg.Search, arg.MaxRows)
+// As OpsListUsers, for organisations.
+func (q *Queries) OpsListOrganizations(ctx context.Context, arg OpsListOrganizationsParams) ([]OpsListOrganizationsRow, error) {
+	rows, err := q.db.Query(ctx, opsListOrganizations, arg.BeforeLive, arg.BeforeAt, arg.BeforeID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []OpsSearchOrganizationsRow{}
+	items := []OpsListOrganizationsRow{}
 	for rows.Next() {
-		var i OpsSearchOrganizationsRow
+		var i OpsListOrganizationsRow
 		if err := rows.Scan(
+			&i.ID,
 			&i.ClerkID,
 			&i.Name,
 			&i.Slug,
@@ -92,6 +98,168 @@ func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrgan
 			&i.DeletedAt,
 			&i.ClerkCreatedAt,
 			&i.Members,
+			&i.Live,
+			&i.SortAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const opsListUsers = `-- name: OpsListUsers :many
+
+SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
+       COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
+       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs,
+       (u.deleted_at IS NULL)::bool AS live,
+       COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+FROM users u
+WHERE ((u.deleted_at IS NULL), COALESCE(u.clerk_created_at, '-infinity'::timestamptz), u.id)
+      < ($1::bool, $2::timestamptz, $3::bigint)
+ORDER BY (u.deleted_at IS NULL) DESC, COALESCE(u.clerk_created_at, '-infinity'::timestamptz) DESC, u.id DESC
+LIMIT 26
+`
+
+type OpsListUsersParams struct {
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+}
+
+type OpsListUsersRow struct {
+	ID             int64
+	ClerkID        string
+	Email          string
+	FirstName      string
+	LastName       string
+	Stub           bool
+	DeletedAt      pgtype.Timestamptz
+	ClerkCreatedAt pgtype.Timestamptz
+	Operator       bool
+	Orgs           int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
+}
+
+// Operator console (handlers/ops): deployment-wide reads, no org scope.
+// Search arguments are lower-cased LIKE patterns the handler has escaped;
+// each search matches one lower-cased column per table, which a trigram
+// index serves
+// (users_search_trgm, organizations_search_trgm), and lists in the order of
+// users_directory / organizations_directory.
+// A page of every user: live ones first, then newest first (a stub, with
+// no creation time, sorts as oldest). A keyset page: the rows after the
+// cursor (live, sort_at, id) of the last row shown; the first page passes
+// (true, 'infinity', max bigint). 26: a page of 25 (handlers/ops) and one
+// more, which says whether there is a next page. The directory's listing
+// and its search are two statements, not one with "search = ” OR …": a
+// plan kept for that one would walk the whole table for a rare search.
+func (q *Queries) OpsListUsers(ctx context.Context, arg OpsListUsersParams) ([]OpsListUsersRow, error) {
+	rows, err := q.db.Query(ctx, opsListUsers, arg.BeforeLive, arg.BeforeAt, arg.BeforeID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OpsListUsersRow{}
+	for rows.Next() {
+		var i OpsListUsersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClerkID,
+			&i.Email,
+			&i.FirstName,
+			&i.LastName,
+			&i.Stub,
+			&i.DeletedAt,
+			&i.ClerkCreatedAt,
+			&i.Operator,
+			&i.Orgs,
+			&i.Live,
+			&i.SortAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const opsSearchOrganizations = `-- name: OpsSearchOrganizations :many
+WITH hit AS MATERIALIZED (
+    SELECT o.id, o.clerk_id, o.name, o.slug, o.plan, o.stub, o.deleted_at, o.clerk_created_at,
+           (o.deleted_at IS NULL)::bool AS live,
+           COALESCE(o.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+    FROM organizations o
+    WHERE (o.clerk_id = $4::text OR o.search LIKE '%' || $5::text || '%' ESCAPE '\')
+)
+SELECT h.id, h.clerk_id, h.name, h.slug, h.plan, h.stub, h.deleted_at, h.clerk_created_at,
+       COALESCE((SELECT s.members FROM organization_stats s WHERE s.organization_id = h.id), 0)::bigint AS members,
+       h.live, h.sort_at
+FROM (SELECT id, clerk_id, name, slug, plan, stub, deleted_at, clerk_created_at, live, sort_at FROM hit
+      WHERE (live, sort_at, id) < ($1::bool, $2::timestamptz, $3::bigint)
+      ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
+ORDER BY h.live DESC, h.sort_at DESC, h.id DESC
+`
+
+type OpsSearchOrganizationsParams struct {
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+	ID         string
+	Search     string
+}
+
+type OpsSearchOrganizationsRow struct {
+	ID             int64
+	ClerkID        string
+	Name           string
+	Slug           string
+	Plan           string
+	Stub           bool
+	DeletedAt      pgtype.Timestamptz
+	ClerkCreatedAt pgtype.Timestamptz
+	Members        int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
+}
+
+// As OpsSearchUsers, for organisations (organizations.search: name and
+// slug; organizations_search_trgm).
+func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrganizationsParams) ([]OpsSearchOrganizationsRow, error) {
+	rows, err := q.db.Query(ctx, opsSearchOrganizations,
+		arg.BeforeLive,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.ID,
+		arg.Search,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OpsSearchOrganizationsRow{}
+	for rows.Next() {
+		var i OpsSearchOrganizationsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClerkID,
+			&i.Name,
+			&i.Slug,
+			&i.Plan,
+			&i.Stub,
+			&i.DeletedAt,
+			&i.ClerkCreatedAt,
+			&i.Members,
+			&i.Live,
+			&i.SortAt,
 		); err != nil {
 			return nil, err
 		}
@@ -104,25 +272,33 @@ func (q *Queries) OpsSearchOrganizations(ctx context.Context, arg OpsSearchOrgan
 }
 
 const opsSearchUsers = `-- name: OpsSearchUsers :many
-
-SELECT u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
-       COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
-       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.deleted_at IS NULL) AS orgs
-FROM users u
-WHERE $1::text = ''
-   OR u.clerk_id = $1
-   OR u.email ILIKE '%' || $1 || '%' ESCAPE '\'
-   OR (u.first_name || ' ' || u.last_name) ILIKE '%' || $1 || '%' ESCAPE '\'
-ORDER BY u.deleted_at IS NOT NULL, u.clerk_created_at DESC NULLS LAST, u.id DESC
-LIMIT $2
+WITH hit AS MATERIALIZED (
+    SELECT u.id, u.clerk_id, u.email, u.first_name, u.last_name, u.stub, u.deleted_at, u.clerk_created_at,
+           COALESCE(u.public_metadata->'operator' = 'true'::jsonb, false)::bool AS operator,
+           (u.deleted_at IS NULL)::bool AS live,
+           COALESCE(u.clerk_created_at, '-infinity'::timestamptz)::timestamptz AS sort_at
+    FROM users u
+    WHERE (u.clerk_id = $4::text OR u.search LIKE '%' || $5::text || '%' ESCAPE '\')
+)
+SELECT h.id, h.clerk_id, h.email, h.first_name, h.last_name, h.stub, h.deleted_at, h.clerk_created_at, h.operator,
+       (SELECT count(*) FROM memberships m WHERE m.user_id = h.id AND m.deleted_at IS NULL) AS orgs,
+       h.live, h.sort_at
+FROM (SELECT id, clerk_id, email, first_name, last_name, stub, deleted_at, clerk_created_at, operator, live, sort_at FROM hit
+      WHERE (live, sort_at, id) < ($1::bool, $2::timestamptz, $3::bigint)
+      ORDER BY live DESC, sort_at DESC, id DESC LIMIT 26) h
+ORDER BY h.live DESC, h.sort_at DESC, h.id DESC
 `
 
 type OpsSearchUsersParams struct {
-	Search  string
-	MaxRows int32
+	BeforeLive bool
+	BeforeAt   pgtype.Timestamptz
+	BeforeID   int64
+	ID         string
+	Search     string
 }
 
 type OpsSearchUsersRow struct {
+	ID             int64
 	ClerkID        string
 	Email          string
 	FirstName      string
@@ -132,12 +308,25 @@ type OpsSearchUsersRow struct {
 	ClerkCreatedAt pgtype.Timestamptz
 	Operator       bool
 	Orgs           int64
+	Live           bool
+	SortAt         pgtype.Timestamptz
 }
 
-// Operator console (handlers/ops): deployment-wide reads, no org scope.
-// Search arguments are LIKE patterns the handler has escaped.
+// As OpsListUsers, for the users whose Clerk id is id or whose email or name
+// contains search (a lower-cased LIKE pattern, matched against the
+// lower-cased column users.search). The matches are found first (a
+// MATERIALIZED CTE, through users_clerk_id_key and users_search_trgm), then
+// paged: neither a plan PostgreSQL keeps for the statement nor the keyset
+// condition may lead it to walk the table in directory order testing each
+// row, which reads every row for a rare search.
 func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) ([]OpsSearchUsersRow, error) {
-	rows, err := q.db.Query(ctx, opsSearchUsers, arg.Search, arg.MaxRows)
+	rows, err := q.db.Query(ctx, opsSearchUsers,
+		arg.BeforeLive,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.ID,
+		arg.Search,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +335,7 @@ func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) 
 	for rows.Next() {
 		var i OpsSearchUsersRow
 		if err := rows.Scan(
+			&i.ID,
 			&i.ClerkID,
 			&i.Email,
 			&i.FirstName,
@@ -155,6 +345,8 @@ func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) 
 			&i.ClerkCreatedAt,
 			&i.Operator,
 			&i.Orgs,
+			&i.Live,
+			&i.SortAt,
 		); err != nil {
 			return nil, err
 		}
@@ -167,16 +359,21 @@ func (q *Queries) OpsSearchUsers(ctx context.Context, arg OpsSearchUsersParams) 
 }
 
 const opsSyncHealth = `-- name: OpsSyncHealth :one
+WITH recent AS (
+    SELECT r.processed_at, r.event_at
+    FROM webhook_events r
+    WHERE r.received_at > now() - interval '1 hour'
+    ORDER BY r.received_at DESC, r.id DESC
+    LIMIT 1001
+)
 SELECT
-    count(*) FILTER (WHERE received_at > now() - interval '1 hour') AS deliveries_last_hour,
-    count(*) FILTER (WHERE received_at > now() - interval '1 hour' AND status = 'failed') AS failed_last_hour,
-    count(*) FILTER (WHERE status = 'failed') AS failed_total,
-    COALESCE(max(received_at), 'epoch'::timestamptz)::timestamptz AS last_received_at,
-    COALESCE(EXTRACT(EPOCH FROM max(processed_at - event_at) FILTER (
-        WHERE received_at > now() - interval '1 hour' AND event_at IS NOT NULL)), 0)::float8 AS max_lag_seconds,
-    COALESCE(EXTRACT(EPOCH FROM avg(processed_at - event_at) FILTER (
-        WHERE received_at > now() - interval '1 hour' AND event_at IS NOT NULL)), 0)::float8 AS avg_lag_seconds
-FROM webhook_events
+    (SELECT count(*) FROM recent) AS deliveries_last_hour,
+    (SELECT count(*) FROM webhook_events f
+     WHERE f.status = 'failed' AND f.received_at > now() - interval '1 hour') AS failed_last_hour,
+    (SELECT count(*) FROM webhook_events f WHERE f.status = 'failed') AS failed_total,
+    COALESCE((SELECT max(l.received_at) FROM webhook_events l), 'epoch'::timestamptz)::timestamptz AS last_received_at,
+    COALESCE((SELECT EXTRACT(EPOCH FROM max(processed_at - event_at)) FROM recent WHERE event_at IS NOT NULL), 0)::float8 AS max_lag_seconds,
+    COALESCE((SELECT EXTRACT(EPOCH FROM avg(processed_at - event_at)) FROM recent WHERE event_at IS NOT NULL), 0)::float8 AS avg_lag_seconds
 `
 
 type OpsSyncHealthRow struct {
@@ -190,7 +387,12 @@ type OpsSyncHealthRow struct {
 
 // Sync health over the last hour: deliveries, failures, and lag (from the
 // envelope's timestamp to when the app processed it), plus the newest
-// delivery and the failures still unresolved at any age.
+// delivery and the failures still unresolved at any age. Its cost is
+// bounded whatever the traffic: the deliveries and the lag are read from
+// the newest 1,001 deliveries of the hour at most (more than 1,000 is shown
+// as such; the lag is that of the newest), the failures from the partial
+// index of outcomes other than "applied", the newest delivery from
+// webhook_events_received.
 func (q *Queries) OpsSyncHealth(ctx context.Context) (OpsSyncHealthRow, error) {
 	row := q.db.QueryRow(ctx, opsSyncHealth)
 	var i OpsSyncHealthRow

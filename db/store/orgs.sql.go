@@ -158,13 +158,15 @@ func (q *Queries) ListMyMemberships(ctx context.Context, userClerkID string) ([]
 
 const listOrgMembers = `-- name: ListOrgMembers :many
 SELECT u.clerk_id AS user_clerk_id, u.email, u.first_name, u.last_name, u.image_url, mm.role
-FROM organizations o
-JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
- AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = $1 AND cu.deleted_at IS NULL)
-JOIN memberships mm ON mm.organization_id = o.id AND mm.deleted_at IS NULL
+FROM memberships mm
 JOIN users u ON u.id = mm.user_id AND u.deleted_at IS NULL
-WHERE o.clerk_id = $2 AND o.deleted_at IS NULL
-ORDER BY (mm.role = 'org:admin') DESC, lower(u.first_name), lower(u.last_name), u.id
+WHERE mm.organization_id = (
+        SELECT o.id FROM organizations o
+        JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+         AND m.user_id = (SELECT cu.id FROM users cu WHERE cu.clerk_id = $1 AND cu.deleted_at IS NULL)
+        WHERE o.clerk_id = $2 AND o.deleted_at IS NULL)
+  AND mm.deleted_at IS NULL
+ORDER BY (mm.role <> 'org:admin'), mm.sort_name, mm.id
 LIMIT $3
 `
 
@@ -184,6 +186,9 @@ type ListOrgMembersRow struct {
 }
 
 // Members of the active organisation, visible only to its live members.
+// The organisation is resolved (with the caller's membership) in a scalar
+// subquery, so the list is a walk of the index memberships_org_sort for one
+// known organisation, in its order: admins first, then by name.
 func (q *Queries) ListOrgMembers(ctx context.Context, arg ListOrgMembersParams) ([]ListOrgMembersRow, error) {
 	rows, err := q.db.Query(ctx, listOrgMembers, arg.UserClerkID, arg.OrgClerkID, arg.MaxRows)
 	if err != nil {

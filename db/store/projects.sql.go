@@ -12,23 +12,28 @@ import (
 )
 
 const countProjects = `-- name: CountProjects :one
-SELECT count(*)::bigint
-FROM projects p
-JOIN organizations o ON o.id = p.organization_id AND o.deleted_at IS NULL
-JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
- AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = $1 AND u.deleted_at IS NULL)
-WHERE o.clerk_id = $2
-  AND ($3::text = '' OR p.name ILIKE $3 ESCAPE '\')
+SELECT COALESCE((
+    SELECT CASE WHEN $1::text = '' THEN COALESCE(st.projects, 0)
+                ELSE (SELECT count(*) FROM projects p
+                      WHERE p.organization_id = o.id AND p.name ILIKE $1 ESCAPE '\') END
+    FROM organizations o
+    JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+     AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = $2 AND u.deleted_at IS NULL)
+    LEFT JOIN organization_stats st ON st.organization_id = o.id
+    WHERE o.clerk_id = $3 AND o.deleted_at IS NULL), 0)::bigint
 `
 
 type CountProjectsParams struct {
+	Pattern     string
 	UserClerkID string
 	OrgClerkID  string
-	Pattern     string
 }
 
+// The organisation's projects, or those matching pattern. Without a pattern
+// it is the counter in organization_stats, so a page costs the same at any
+// size; 0 for a caller who is not a live member.
 func (q *Queries) CountProjects(ctx context.Context, arg CountProjectsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countProjects, arg.UserClerkID, arg.OrgClerkID, arg.Pattern)
+	row := q.db.QueryRow(ctx, countProjects, arg.Pattern, arg.UserClerkID, arg.OrgClerkID)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err
@@ -140,13 +145,14 @@ const listProjects = `-- name: ListProjects :many
 
 SELECT p.id, p.name, p.created_by, p.created_at, p.updated_at
 FROM projects p
-JOIN organizations o ON o.id = p.organization_id AND o.deleted_at IS NULL
-JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
- AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = $1 AND u.deleted_at IS NULL)
-WHERE o.clerk_id = $2
+WHERE p.organization_id = (
+        SELECT o.id FROM organizations o
+        JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+         AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = $1 AND u.deleted_at IS NULL)
+        WHERE o.clerk_id = $2 AND o.deleted_at IS NULL)
   AND ($3::bigint = 0 OR p.id < $3)
   AND ($4::text = '' OR p.name ILIKE $4 ESCAPE '\')
-ORDER BY p.id DESC
+ORDER BY p.organization_id, p.id DESC
 LIMIT $5
 `
 
@@ -172,6 +178,8 @@ type ListProjectsRow struct {
 // caller removed by webhook, matches no row.
 // Newest first; after_id is the keyset cursor (0 = from the start) and
 // pattern an escaped ILIKE pattern (” = everything).
+// The organisation is resolved (with the caller's membership) in a scalar
+// subquery, so the page is a walk of the index projects_org_id.
 func (q *Queries) ListProjects(ctx context.Context, arg ListProjectsParams) ([]ListProjectsRow, error) {
 	rows, err := q.db.Query(ctx, listProjects,
 		arg.UserClerkID,

@@ -10,7 +10,7 @@ import (
 )
 
 const getUserByClerkID = `-- name: GetUserByClerkID :one
-SELECT id, clerk_id, email, first_name, last_name, image_url, public_metadata, stub, clerk_created_at, clerk_updated_at, deleted_at, created_at, updated_at FROM users WHERE clerk_id = $1 AND deleted_at IS NULL
+SELECT id, clerk_id, email, first_name, last_name, image_url, public_metadata, stub, clerk_created_at, clerk_updated_at, deleted_at, created_at, updated_at, search FROM users WHERE clerk_id = $1 AND deleted_at IS NULL
 `
 
 // Live (not tombstoned) user by Clerk id.
@@ -31,6 +31,7 @@ func (q *Queries) GetUserByClerkID(ctx context.Context, clerkID string) (User, e
 		&i.DeletedAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Search,
 	)
 	return i, err
 }

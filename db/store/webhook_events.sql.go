@@ -20,26 +20,6 @@ func (q *Queries) CountWebhookEventAttempt(ctx context.Context, svixID string) e
 	return err
 }
 
-const countWebhookEvents = `-- name: CountWebhookEvents :one
-SELECT count(*) FROM webhook_events
-WHERE ($1::text = '' OR organization_id = $1)
-  AND ($2::text = '' OR type = $2)
-  AND ($3::text = '' OR status = $3)
-`
-
-type CountWebhookEventsParams struct {
-	OrganizationID string
-	Type           string
-	Status         string
-}
-
-func (q *Queries) CountWebhookEvents(ctx context.Context, arg CountWebhookEventsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countWebhookEvents, arg.OrganizationID, arg.Type, arg.Status)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const finishWebhookEvent = `-- name: FinishWebhookEvent :exec
 UPDATE webhook_events SET status = $1, error = $2, processed_at = clock_timestamp()
 WHERE id = $3
@@ -123,82 +103,6 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 	var id int64
 	err := row.Scan(&id)
 	return id, err
-}
-
-const listWebhookEvents = `-- name: ListWebhookEvents :many
-SELECT id, svix_id, type, organization_id, object_id, instance_id, status, error, attempts,
-       received_at, last_attempt_at, processed_at, event_at
-FROM webhook_events
-WHERE ($1::text = '' OR organization_id = $1)
-  AND ($2::text = '' OR type = $2)
-  AND ($3::text = '' OR status = $3)
-ORDER BY received_at DESC, id DESC
-LIMIT $5 OFFSET $4
-`
-
-type ListWebhookEventsParams struct {
-	OrganizationID string
-	Type           string
-	Status         string
-	SkipRows       int32
-	MaxRows        int32
-}
-
-type ListWebhookEventsRow struct {
-	ID             int64
-	SvixID         string
-	Type           string
-	OrganizationID string
-	ObjectID       string
-	InstanceID     string
-	Status         string
-	Error          string
-	Attempts       int32
-	ReceivedAt     pgtype.Timestamptz
-	LastAttemptAt  pgtype.Timestamptz
-	ProcessedAt    pgtype.Timestamptz
-	EventAt        pgtype.Timestamptz
-}
-
-// Newest first, without payloads. Empty filters match everything.
-func (q *Queries) ListWebhookEvents(ctx context.Context, arg ListWebhookEventsParams) ([]ListWebhookEventsRow, error) {
-	rows, err := q.db.Query(ctx, listWebhookEvents,
-		arg.OrganizationID,
-		arg.Type,
-		arg.Status,
-		arg.SkipRows,
-		arg.MaxRows,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListWebhookEventsRow{}
-	for rows.Next() {
-		var i ListWebhookEventsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.SvixID,
-			&i.Type,
-			&i.OrganizationID,
-			&i.ObjectID,
-			&i.InstanceID,
-			&i.Status,
-			&i.Error,
-			&i.Attempts,
-			&i.ReceivedAt,
-			&i.LastAttemptAt,
-			&i.ProcessedAt,
-			&i.EventAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const lockWebhookEvent = `-- name: LockWebhookEvent :one

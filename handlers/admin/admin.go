@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/lastadmin"
+	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/internal/secure"
@@ -42,7 +44,9 @@ const RoleAdmin = lastadmin.RoleAdmin
 // MsgAdminsOnly is the 403 message for everyone else.
 const MsgAdminsOnly = "Only organisation admins can open the admin screens"
 
-// pageSize is the number of rows per page in the admin lists.
+// pageSize is the number of rows per page in the admin lists. The list
+// statements read one more (LIMIT 21 in db/query/admin.sql), to know
+// whether there is a next page.
 const pageSize = 20
 
 // Handlers serves the admin screens.
@@ -182,17 +186,58 @@ func clerkError(err error, fallback string) error {
 	return apperr.Wrap(apperr.Unavailable, "Clerk could not complete the request; nothing was changed", err)
 }
 
-// pageParam is the 1-based page of the request, and its offset.
-func pageParam(c echo.Context) (page int, offset int32) {
-	page, _ = strconv.Atoi(c.QueryParam("page"))
-	page = max(1, min(page, 10000))
-	return page, int32((page - 1) * pageSize)
+// MsgBadCursor refuses a page link whose cursor cannot be used (edited,
+// truncated, or from another list).
+const MsgBadCursor = "This page link is not valid; start again from the first page"
+
+// CursorParam reads the keyset cursor (?after=) of list, with n key parts;
+// nil on the first page. A cursor that cannot be used is a 400. The
+// operator console uses it too.
+func CursorParam(c echo.Context, list string, n int) ([]string, error) {
+	return CursorIn(c, "after", list, n)
 }
 
-// pager builds the pager of a list with total rows.
-func pager(page int, total int64, base, sel string) pages.Pager {
-	pagesN := int((total + pageSize - 1) / pageSize)
-	return pages.Pager{Page: page, Pages: max(pagesN, 1), Total: total, Base: base, Select: sel}
+// CursorIn is CursorParam for a page with more than one list, each with
+// its own query parameter.
+func CursorIn(c echo.Context, param, list string, n int) ([]string, error) {
+	s := c.QueryParam(param)
+	if s == "" {
+		return nil, nil
+	}
+	parts, err := pagecursor.Decode(list, s, n)
+	if err != nil {
+		return nil, apperr.New(apperr.Invalid, MsgBadCursor)
+	}
+	return parts, nil
+}
+
+// PagerOf links the page of a list at base (its URL with the filters) to
+// the next page, whose cursor is next ("" on the last page), and, when
+// this is not the first page, back to the first. The operator console uses
+// it too.
+func PagerOf(c echo.Context, base, sel, next string) pages.Pager {
+	return PagerIn(c, "after", base, sel, next)
+}
+
+// PagerIn is PagerOf for the list whose cursor is in param.
+func PagerIn(c echo.Context, param, base, sel, next string) pages.Pager {
+	p := pages.Pager{Select: sel}
+	if next != "" {
+		p.Next = withParam(base, param, next)
+	}
+	if c.QueryParam(param) != "" {
+		p.First = base
+	}
+	return p
+}
+
+// withParam adds key=value to the query of u.
+func withParam(u, key, value string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + key + "=" + url.QueryEscape(value)
 }
 
 // LikePattern escapes LIKE wildcards so a search matches literally; the

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
@@ -18,6 +19,7 @@ import (
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/clerkid"
 	"github.com/saasstarter/saas/internal/lastadmin"
+	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -41,25 +43,55 @@ func (h *Handlers) members(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := c.QueryParam("q")
-	page, offset := pageParam(c)
-	db := store.New(h.Pool)
-	rows, err := db.AdminListMembers(ctx, store.AdminListMembersParams{
-		OrgID: s.ID, Search: LikePattern(q), MaxRows: pageSize, SkipRows: offset,
-	})
+	// sort_name is lower-cased: so is the pattern (LIKE, not ILIKE).
+	after := store.AdminListMembersParams{OrgID: s.ID, Search: strings.ToLower(LikePattern(q))}
+	cur, err := CursorParam(c, "members", 3)
 	if err != nil {
 		return err
 	}
-	total, err := db.AdminCountMembers(ctx, store.AdminCountMembersParams{OrgID: s.ID, Search: LikePattern(q)})
+	if cur != nil {
+		if after.AfterID, err = pagecursor.ParseID(cur[2]); err != nil || (cur[0] != "0" && cur[0] != "1") {
+			return apperr.New(apperr.Invalid, MsgBadCursor)
+		}
+		after.AfterNotAdmin, after.AfterSortName = cur[0] == "1", cur[1]
+	}
+	db := store.New(h.Pool)
+	rows, err := db.AdminListMembers(ctx, after)
 	if err != nil {
 		return err
+	}
+	base := routes.AdminMembers
+	if q != "" {
+		base += "?q=" + url.QueryEscape(q)
+	}
+	next := ""
+	if len(rows) > pageSize {
+		rows = rows[:pageSize]
+		last := rows[pageSize-1]
+		rank := "0"
+		if last.NotAdmin {
+			rank = "1"
+		}
+		next = pagecursor.Encode("members", rank, last.SortName, strconv.FormatInt(last.MembershipID, 10))
 	}
 	p := pages.MembersPage{
 		Frame: s.frame(c, pages.TabMembers),
 		Query: q,
-		Pager: pager(page, total, routes.AdminMembers+"?q="+url.QueryEscape(q), "#members-results"),
+		Pager: PagerOf(c, base, "#members-results", next),
+	}
+	if q == "" {
+		// The unsearched total is a counter; a search is not counted, which
+		// would read every match.
+		if p.Pager.Total, err = db.AdminCountMembers(ctx, s.ID); err != nil {
+			return err
+		}
+		p.Pager.HasTotal = true
 	}
 	for _, r := range rows {
-		p.Rows = append(p.Rows, memberRow(s, store.AdminGetMemberRow(r)))
+		p.Rows = append(p.Rows, memberRow(s, store.AdminGetMemberRow{
+			UserID: r.UserID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
+			ImageUrl: r.ImageUrl, Role: r.Role, JoinedAt: r.JoinedAt,
+		}))
 	}
 	return h.Render.Page(c, http.StatusOK, "Members", pages.AdminMembers(p))
 }

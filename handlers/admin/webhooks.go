@@ -4,18 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -45,12 +48,30 @@ func DeliveryLog(c echo.Context, syncer *clerksync.Syncer, base, orgID string) (
 	if status != "" && !slices.Contains(Statuses, status) {
 		return pages.DeliveryLog{}, apperr.New(apperr.Invalid, "Unknown status")
 	}
-	page, offset := pageParam(c)
-	res, err := syncer.ListDeliveries(c.Request().Context(), clerksync.DeliveryFilter{
-		OrganizationID: orgID, Type: typ, Status: clerksync.Status(status), Limit: pageSize, Offset: offset,
-	})
+	f := clerksync.DeliveryFilter{OrganizationID: orgID, Type: typ, Status: clerksync.Status(status), Limit: pageSize}
+	cur, err := CursorParam(c, "deliveries", 2)
 	if err != nil {
 		return pages.DeliveryLog{}, err
+	}
+	if cur != nil {
+		at, terr := pagecursor.ParseTime(cur[0])
+		id, ierr := pagecursor.ParseID(cur[1])
+		if terr != nil || ierr != nil {
+			return pages.DeliveryLog{}, apperr.New(apperr.Invalid, MsgBadCursor)
+		}
+		f.Before = &clerksync.DeliveryCursor{ReceivedAt: at, ID: id}
+	}
+	res, err := syncer.ListDeliveries(c.Request().Context(), f)
+	if err != nil {
+		return pages.DeliveryLog{}, err
+	}
+	next := ""
+	if res.Next != nil {
+		next = pagecursor.Encode("deliveries", pagecursor.Time(res.Next.ReceivedAt), strconv.FormatInt(res.Next.ID, 10))
+	}
+	filtered := base
+	if typ != "" || status != "" {
+		filtered += "?type=" + url.QueryEscape(typ) + "&status=" + url.QueryEscape(status)
 	}
 	types := EventTypes
 	if typ != "" && !slices.Contains(types, typ) {
@@ -58,7 +79,7 @@ func DeliveryLog(c echo.Context, syncer *clerksync.Syncer, base, orgID string) (
 	}
 	l := pages.DeliveryLog{
 		Base: base, CSRF: render.CSRFToken(c), Type: typ, Status: status, Types: types, Statuses: Statuses,
-		Pager:   pager(page, res.Total, base+"?type="+url.QueryEscape(typ)+"&status="+url.QueryEscape(status), "#deliveries"),
+		Pager:   PagerOf(c, filtered, "#deliveries", next),
 		ShowOrg: orgID == "",
 	}
 	for _, d := range res.Deliveries {
@@ -177,18 +198,35 @@ func (h *Handlers) audit(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	page, offset := pageParam(c)
 	orgID := s.ID
+	arg := store.AdminListAuditParams{
+		OrgID:    &orgID,
+		BeforeAt: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, BeforeID: math.MaxInt64,
+	}
+	cur, err := CursorParam(c, "audit", 2)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		at, terr := pagecursor.ParseTime(cur[0])
+		id, ierr := pagecursor.ParseID(cur[1])
+		if terr != nil || ierr != nil {
+			return apperr.New(apperr.Invalid, MsgBadCursor)
+		}
+		arg.BeforeAt, arg.BeforeID = pgtype.Timestamptz{Time: at, Valid: true}, id
+	}
 	db := store.New(h.Pool)
-	rows, err := db.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &orgID, MaxRows: pageSize, SkipRows: offset})
+	rows, err := db.AdminListAudit(ctx, arg)
 	if err != nil {
 		return err
 	}
-	total, err := db.AdminCountAudit(ctx, &orgID)
-	if err != nil {
-		return err
+	next := ""
+	if len(rows) > pageSize {
+		rows = rows[:pageSize]
+		last := rows[pageSize-1]
+		next = pagecursor.Encode("audit", pagecursor.Time(last.CreatedAt.Time), strconv.FormatInt(last.ID, 10))
 	}
-	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: pager(page, total, routes.AdminAudit, "#audit-results")}
+	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: PagerOf(c, routes.AdminAudit, "#audit-results", next)}
 	items := make([]audit.Item, len(rows))
 	for i, r := range rows {
 		items[i] = audit.Item{Action: r.Action, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,

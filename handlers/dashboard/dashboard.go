@@ -25,7 +25,8 @@ import (
 	"github.com/saasstarter/saas/views/pages"
 )
 
-// How much of each list the dashboard shows.
+// How much of each list the dashboard shows: the LIMITs of
+// store.GetDashboard, written into its statement (db/query/dashboard.sql).
 const (
 	previewMembers  = 8
 	previewActivity = 10
@@ -68,7 +69,6 @@ func (h *Handlers) dashboard(c echo.Context) error {
 	q := store.New(h.Pool)
 	row, err := q.GetDashboard(ctx, store.GetDashboardParams{
 		UserClerkID: a.UserID, OrgClerkID: a.OrgID,
-		MaxMembers: previewMembers, MaxActivity: previewActivity, MaxProjects: previewProjects,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = tenant.Missing(ctx, q, a)

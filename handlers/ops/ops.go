@@ -18,12 +18,17 @@
 package ops
 
 import (
+	"context"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +37,7 @@ import (
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/views/pages"
@@ -39,9 +45,6 @@ import (
 
 // MsgOperatorsOnly is the 403 message for signed-in non-operators.
 const MsgOperatorsOnly = "Only operators of this deployment can open the operator console"
-
-// directoryLimit caps each directory table: it is a search, not a listing.
-const directoryLimit = 25
 
 // Handlers serves the operator console.
 type Handlers struct {
@@ -108,12 +111,29 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 		p.Health.LastReceived = hr.LastReceivedAt.Time
 	}
 	q := c.QueryParam("q")
-	search := admin.LikePattern(q)
+	// The search is matched case-insensitively as a substring of the
+	// lower-cased search columns, and exactly against Clerk ids.
+	search := dirSearch{id: strings.TrimSpace(q), pattern: strings.ToLower(admin.LikePattern(q))}
 	p.Directory.Query = q
-	users, err := db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{Search: search, MaxRows: directoryLimit})
+	base := routes.Ops
+	if q != "" {
+		base += "?q=" + url.QueryEscape(q)
+	}
+	uc, err := directoryCursor(c, "users_after", "directory-users")
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
+	users, err := directoryUsers(ctx, db, search, uc)
+	if err != nil {
+		return pages.OpsPage{}, err
+	}
+	next := ""
+	if len(users) > directoryPage {
+		users = users[:directoryPage]
+		last := users[directoryPage-1]
+		next = encodeDirectory("directory-users", last.Live, last.SortAt, last.ID)
+	}
+	p.Directory.UsersPager = admin.PagerIn(c, "users_after", base, "#directory-results", next)
 	for _, u := range users {
 		name := strings.TrimSpace(u.FirstName + " " + u.LastName)
 		p.Directory.Users = append(p.Directory.Users, pages.DirectoryUser{
@@ -121,10 +141,21 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 			Deleted: u.DeletedAt.Valid, CreatedAt: u.ClerkCreatedAt.Time,
 		})
 	}
-	orgs, err := db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{Search: search, MaxRows: directoryLimit})
+	oc, err := directoryCursor(c, "orgs_after", "directory-orgs")
 	if err != nil {
 		return pages.OpsPage{}, err
 	}
+	orgs, err := directoryOrgs(ctx, db, search, oc)
+	if err != nil {
+		return pages.OpsPage{}, err
+	}
+	next = ""
+	if len(orgs) > directoryPage {
+		orgs = orgs[:directoryPage]
+		last := orgs[directoryPage-1]
+		next = encodeDirectory("directory-orgs", last.Live, last.SortAt, last.ID)
+	}
+	p.Directory.OrgsPager = admin.PagerIn(c, "orgs_after", base, "#directory-results", next)
 	for _, o := range orgs {
 		p.Directory.Orgs = append(p.Directory.Orgs, pages.DirectoryOrg{
 			ID: o.ClerkID, Name: o.Name, Slug: o.Slug, Plan: o.Plan, Members: o.Members, Stub: o.Stub,
@@ -132,6 +163,94 @@ func (h *Handlers) page(c echo.Context) (pages.OpsPage, error) {
 		})
 	}
 	return p, nil
+}
+
+// dirSearch is the directory's search: a Clerk id, and the same text as a
+// lower-cased LIKE pattern.
+type dirSearch struct{ id, pattern string }
+
+// directoryUsers reads a page of users: the listing, or a search (two
+// statements, each with a plan of its own; db/query/ops.sql).
+func directoryUsers(ctx context.Context, db *store.Queries, search dirSearch, cur dirCursor) ([]store.OpsSearchUsersRow, error) {
+	if search.pattern != "" {
+		return db.OpsSearchUsers(ctx, store.OpsSearchUsersParams{
+			ID: search.id, Search: search.pattern, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id,
+		})
+	}
+	rows, err := db.OpsListUsers(ctx, store.OpsListUsersParams{BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+	out := make([]store.OpsSearchUsersRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.OpsSearchUsersRow(r)
+	}
+	return out, err
+}
+
+// directoryOrgs is directoryUsers for organisations.
+func directoryOrgs(ctx context.Context, db *store.Queries, search dirSearch, cur dirCursor) ([]store.OpsSearchOrganizationsRow, error) {
+	if search.pattern != "" {
+		return db.OpsSearchOrganizations(ctx, store.OpsSearchOrganizationsParams{
+			ID: search.id, Search: search.pattern, BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id,
+		})
+	}
+	rows, err := db.OpsListOrganizations(ctx, store.OpsListOrganizationsParams{BeforeLive: cur.live, BeforeAt: cur.at, BeforeID: cur.id})
+	out := make([]store.OpsSearchOrganizationsRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.OpsSearchOrganizationsRow(r)
+	}
+	return out, err
+}
+
+// directoryPage is the number of rows per page of each directory table;
+// the statements read one more (LIMIT 26 in db/query/ops.sql).
+const directoryPage = 25
+
+// dirCursor is a position in a directory table's order: live rows first,
+// then newest first (stubs, with no creation time, as -infinity), then id.
+type dirCursor struct {
+	live bool
+	at   pgtype.Timestamptz
+	id   int64
+}
+
+// directoryCursor reads the cursor of a directory table from param; the
+// start of the table when there is none.
+func directoryCursor(c echo.Context, param, list string) (dirCursor, error) {
+	cur := dirCursor{live: true, at: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, id: math.MaxInt64}
+	parts, err := admin.CursorIn(c, param, list, 3)
+	if err != nil || parts == nil {
+		return cur, err
+	}
+	bad := apperr.New(apperr.Invalid, admin.MsgBadCursor)
+	switch parts[0] {
+	case "1", "0":
+		cur.live = parts[0] == "1"
+	default:
+		return cur, bad
+	}
+	if parts[1] == "-inf" {
+		cur.at = pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+	} else {
+		t, err := pagecursor.ParseTime(parts[1])
+		if err != nil {
+			return cur, bad
+		}
+		cur.at = pgtype.Timestamptz{Time: t, Valid: true}
+	}
+	if cur.id, err = pagecursor.ParseID(parts[2]); err != nil {
+		return cur, bad
+	}
+	return cur, nil
+}
+
+func encodeDirectory(list string, live bool, at pgtype.Timestamptz, id int64) string {
+	l, t := "0", "-inf"
+	if live {
+		l = "1"
+	}
+	if at.InfinityModifier == pgtype.Finite {
+		t = pagecursor.Time(at.Time)
+	}
+	return pagecursor.Encode(list, l, t, strconv.FormatInt(id, 10))
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -28,6 +28,8 @@ var crossTenant = map[string]string{
 	// Deployment operators (handlers/ops) search across tenants by design.
 	"OpsSearchUsers":         "operator console: cross-tenant search",
 	"OpsSearchOrganizations": "operator console: cross-tenant search",
+	"OpsListUsers":           "operator console: cross-tenant directory",
+	"OpsListOrganizations":   "operator console: cross-tenant directory",
 	"OpsSyncHealth":          "operator console: sync health across tenants",
 }
 

@@ -3,9 +3,11 @@ package database_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/saasstarter/saas/db/store"
@@ -101,7 +103,10 @@ func TestAuditMigrationKeepsWhatScreensShow(t *testing.T) {
 	q := store.New(pool)
 	adminList := func() []string {
 		t.Helper()
-		rows, err := q.AdminListAudit(ctx, store.AdminListAuditParams{OrgID: &acme, MaxRows: 100})
+		rows, err := q.AdminListAudit(ctx, store.AdminListAuditParams{
+			OrgID: &acme, BeforeID: math.MaxInt64,
+			BeforeAt: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,9 +6,18 @@
 //
 // The mix is BenchmarkIngest's (handlers/webhooks): three user.updated events
 // for every organizationMembership.created (which writes a user, an org and
-// a membership), each with a new svix-id, so every delivery is applied.
+// a membership), each with a new svix-id, so every delivery is applied. The
+// events carry -instance, which must be the app's instance id (in emulator
+// mode clerkemu.instance.instance_id): the app records events of any other
+// instance as ignored without applying them.
 //
-//	go run ./scripts/ingest -url http://127.0.0.1:8080/api/webhooks/clerk -secret whsec_… -duration 10s
+// With -db (the app's database URL) it then checks that nothing was lost or
+// applied twice: it redelivers the first -redeliver events (as Svix does
+// after a timeout) and checks that every event answered 200 has exactly one
+// inbox row, applied, and that every membership event made exactly one
+// membership. It prints applied=, lost= and dup= on its line.
+//
+//	go run ./scripts/ingest -url http://127.0.0.1:8080/api/webhooks/clerk -secret whsec_… -instance ins_… -duration 10s
 package main
 
 import (
@@ -25,6 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	svix "github.com/svix/svix-webhooks/go"
 )
 
@@ -33,65 +43,78 @@ func main() {
 	secret := flag.String("secret", "", "the whsec_ signing secret the app verifies with")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	senders := flag.Int("senders", 16, "concurrent senders")
+	instance := flag.String("instance", "ins_load", "the instance_id the events carry (the app's, for them to be applied)")
+	dbURL := flag.String("db", "", "the app's database URL: check afterwards that every event was applied exactly once")
+	redeliver := flag.Int("redeliver", 200, "with -db, how many events to deliver a second time before checking")
 	flag.Parse()
 	if *url == "" || *secret == "" {
 		fmt.Fprintln(os.Stderr, "ingest: -url and -secret are required")
 		os.Exit(2)
 	}
-	if err := run(*url, *secret, *duration, *senders); err != nil {
+	if err := run(*url, *secret, *instance, *dbURL, *duration, *senders, *redeliver); err != nil {
 		fmt.Fprintln(os.Stderr, "ingest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(url, secret string, duration time.Duration, senders int) error {
+func run(url, secret, instance, dbURL string, duration time.Duration, senders, redeliver int) error {
 	signer, err := svix.NewWebhook(secret)
 	if err != nil {
 		return err
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
-	defer cancel()
 	// Ids and timestamps are unique per run, so a second run against the
 	// same database is applied too rather than deduplicated.
 	runID := time.Now().UnixMilli()
+	deliver := func(n int64) (time.Duration, bool) {
+		body := event(runID, n, instance)
+		msgID := fmt.Sprintf("msg_load_%d_%d", runID, n)
+		sig, err := signer.Sign(msgID, time.Now(), body)
+		if err != nil {
+			return 0, false
+		}
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("svix-id", msgID)
+		req.Header.Set("svix-timestamp", fmt.Sprint(time.Now().Unix()))
+		req.Header.Set("svix-signature", sig)
+		t0 := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, false
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return time.Since(t0), res.StatusCode == http.StatusOK
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), duration)
+	defer cancel()
 	var seq, failed atomic.Int64
 	var mu sync.Mutex
 	var latencies []time.Duration
+	var ok []int64 // the events answered 200
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for range senders {
 		wg.Go(func() {
 			var local []time.Duration
+			var localOK []int64
 			for ctx.Err() == nil {
 				n := seq.Add(1)
-				body := event(runID, n)
-				msgID := fmt.Sprintf("msg_load_%d_%d", runID, n)
-				sig, err := signer.Sign(msgID, time.Now(), body)
-				if err != nil {
-					failed.Add(1)
-					continue
+				d, good := deliver(n)
+				if d > 0 {
+					local = append(local, d)
 				}
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("svix-id", msgID)
-				req.Header.Set("svix-timestamp", fmt.Sprint(time.Now().Unix()))
-				req.Header.Set("svix-signature", sig)
-				t0 := time.Now()
-				res, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				local = append(local, time.Since(t0))
-				if res.StatusCode != http.StatusOK {
+				if good {
+					localOK = append(localOK, n)
+				} else {
 					failed.Add(1)
 				}
 			}
 			mu.Lock()
 			latencies = append(latencies, local...)
+			ok = append(ok, localOK...)
 			mu.Unlock()
 		})
 	}
@@ -103,13 +126,78 @@ func run(url, secret string, duration time.Duration, senders int) error {
 	slices.Sort(latencies)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	// One line, key=value, for load.sh to read.
-	fmt.Printf("requests=%d non2xx=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f\n", len(latencies), failed.Load(),
+	line := fmt.Sprintf("requests=%d non2xx=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f", len(latencies), failed.Load(),
 		float64(len(latencies))/elapsed.Seconds(), ms(latencies[len(latencies)/2]), ms(latencies[len(latencies)*99/100]))
+	if dbURL != "" {
+		slices.Sort(ok)
+		check, err := verify(dbURL, runID, ok, redeliver, deliver)
+		if err != nil {
+			return err
+		}
+		line += " " + check
+	}
+	fmt.Println(line)
 	return nil
 }
 
+// verify redelivers the first events answered 200, then checks in the
+// database that each event answered 200 was applied exactly once: one inbox
+// row per svix-id, status applied; one membership per membership event, and
+// one "member.added" audit entry per membership (a second application would
+// have added another).
+func verify(dbURL string, runID int64, ok []int64, redeliver int, deliver func(int64) (time.Duration, bool)) (string, error) {
+	for _, n := range ok[:min(redeliver, len(ok))] {
+		if _, good := deliver(n); !good {
+			return "", fmt.Errorf("redelivery of event %d was not answered 200", n)
+		}
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT svix_id FROM webhook_events WHERE svix_id LIKE $1 AND status = 'applied'`,
+		fmt.Sprintf("msg_load_%d_%%", runID))
+	if err != nil {
+		return "", err
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	inbox := make(map[string]bool, len(applied))
+	for _, id := range applied {
+		inbox[id] = true
+	}
+	lost, memberEvents := 0, 0
+	for _, n := range ok {
+		if !inbox[fmt.Sprintf("msg_load_%d_%d", runID, n)] {
+			lost++
+		}
+		if n%4 == 0 {
+			memberEvents++
+		}
+	}
+	var memberships, added int
+	err = conn.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM memberships WHERE clerk_id LIKE $1),
+		(SELECT count(*) FROM audit_log a JOIN users u ON u.id = a.target_user_id
+		 WHERE a.action = 'member.added' AND u.clerk_id LIKE $2)`,
+		fmt.Sprintf("orgmem_load_%d_%%", runID), fmt.Sprintf("user_load_m%d_%%", runID)).Scan(&memberships, &added)
+	if err != nil {
+		return "", err
+	}
+	dup := max(memberships-memberEvents, 0) + max(added-memberships, 0) + max(len(applied)-len(ok), 0)
+	if lost > 0 || dup > 0 || memberships != memberEvents {
+		return "", fmt.Errorf("not applied exactly once: answered 200 %d, applied %d, lost %d, memberships %d of %d, member.added %d",
+			len(ok), len(applied), lost, memberships, memberEvents, added)
+	}
+	return fmt.Sprintf("applied=%d lost=%d dup=%d redelivered=%d", len(applied), lost, dup, min(redeliver, len(ok))), nil
+}
+
 // event returns the n-th event of the mix, in Clerk's envelope.
-func event(runID, n int64) []byte {
+func event(runID, n int64, instance string) []byte {
 	updated := runID + n
 	user := func(id string) map[string]any {
 		return map[string]any{
@@ -140,7 +228,7 @@ func event(runID, n int64) []byte {
 		}
 	}
 	b, _ := json.Marshal(map[string]any{
-		"object": "event", "type": typ, "data": data, "timestamp": time.Now().UnixMilli(), "instance_id": "ins_load",
+		"object": "event", "type": typ, "data": data, "timestamp": time.Now().UnixMilli(), "instance_id": instance,
 		"event_attributes": map[string]any{"http_request": map[string]any{"client_ip": "", "user_agent": ""}},
 	})
 	return b

@@ -2,7 +2,6 @@ package pages
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -33,24 +32,21 @@ type AdminFrame struct {
 	CSRF string
 }
 
-// Pager is a page position in a paginated list.
+// Pager links a keyset-paginated list to its next page, and a later page
+// back to the first. Lists are read in index order from a cursor (the sort
+// key of the last row shown), never counted or skipped through with
+// OFFSET, so a page costs the same at any depth; the browser's back button
+// returns to the previous page.
 type Pager struct {
-	// Page is 1-based.
-	Page, Pages int
-	Total       int64
-	// Base is the list URL with its filters, without page.
-	Base string
+	// Next is the URL of the following page; empty on the last one.
+	Next string
+	// First is the URL of the first page; empty on the first page.
+	First string
+	// Total is shown when HasTotal (a counter kept by the database).
+	Total    int64
+	HasTotal bool
 	// Select is the element htmx swaps when following a page link.
 	Select string
-}
-
-// PageURL is Base with page=n added.
-func (p Pager) PageURL(n int) string {
-	sep := "?"
-	if strings.Contains(p.Base, "?") {
-		sep = "&"
-	}
-	return p.Base + sep + "page=" + strconv.Itoa(n)
 }
 
 // RoleOption is a role an admin can give.

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -13,13 +14,28 @@ type OpsPage struct {
 	Directory Directory
 }
 
-// SyncHealth summarises webhook sync over the last hour.
+// SyncHealth summarises webhook sync over the last hour (the lag over its
+// newest HealthWindow deliveries).
 type SyncHealth struct {
 	DeliveriesLastHour, FailedLastHour, FailedTotal int64
 	// MaxLag and AvgLag run from Clerk sending an event to the app applying
 	// it; LastReceived is the newest delivery (zero when there is none).
 	MaxLag, AvgLag time.Duration
 	LastReceived   time.Time
+}
+
+// HealthWindow is the most deliveries of the last hour the health card
+// reads (db/query/ops.sql OpsSyncHealth reads one more, to know there are
+// more).
+const HealthWindow = 1000
+
+// Deliveries is the number of deliveries of the last hour as shown: beyond
+// HealthWindow, "1000+".
+func (h SyncHealth) Deliveries() string {
+	if h.DeliveriesLastHour > HealthWindow {
+		return strconv.Itoa(HealthWindow) + "+"
+	}
+	return strconv.FormatInt(h.DeliveriesLastHour, 10)
 }
 
 // ReconcileResult is what a reconcile run changed.
@@ -34,11 +50,13 @@ type ReconcileCounts struct {
 	Created, Updated, Deleted int
 }
 
-// Directory is the users and organisations matching a search.
+// Directory is the users and organisations matching a search, a page of
+// each.
 type Directory struct {
-	Query string
-	Users []DirectoryUser
-	Orgs  []DirectoryOrg
+	Query                 string
+	Users                 []DirectoryUser
+	Orgs                  []DirectoryOrg
+	UsersPager, OrgsPager Pager
 }
 
 // DirectoryUser is one user in the operator directory.
