@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -165,7 +166,17 @@ func TestAdminListsPageWithCursors(t *testing.T) {
 	})
 	t.Run("Audit", func(t *testing.T) {
 		docs := walkPages(t, ta, routes.AdminAudit, alice)
-		targets := texts(docs, `[data-testid="audit-row"] td:nth-child(4)`, "")
+		// Each row's stored entry is behind its "Raw event" disclosure.
+		var targets []string
+		for _, raw := range texts(docs, `[data-testid="audit-row"] details.raw pre`, "") {
+			var e struct {
+				Target string `json:"target"`
+			}
+			if err := json.Unmarshal([]byte(raw), &e); err != nil {
+				t.Fatalf("raw event %q: %v", raw, err)
+			}
+			targets = append(targets, e.Target)
+		}
 		want := count(`SELECT count(*) FROM audit_log a JOIN organizations o ON o.id = a.organization_id WHERE o.clerk_id = $1`)
 		if len(targets) != want {
 			t.Fatalf("%d rows over %d pages, want %d", len(targets), len(docs), want)
