@@ -243,6 +243,17 @@ func TestGzip(t *testing.T) {
 	if !bytes.Contains(body, []byte(`data-testid="landing"`)) {
 		t.Fatal("gzipped body is not the landing page")
 	}
+	// A small answer is sent as it is: compressing it costs more than it
+	// saves.
+	res = get(t, srv.URL+"/healthz", map[string]string{"Accept-Encoding": "gzip"})
+	if ce := res.Header.Get("Content-Encoding"); ce != "" {
+		t.Errorf("/healthz Content-Encoding = %q, want none", ce)
+	}
+	// Browsers that accept zstd get it.
+	res = get(t, srv.URL+"/", map[string]string{"Accept-Encoding": "gzip, deflate, br, zstd"})
+	if ce := res.Header.Get("Content-Encoding"); ce != "zstd" && ce != "gzip" {
+		t.Errorf("Content-Encoding for a browser = %q, want zstd or gzip", ce)
+	}
 }
 
 func TestBodyLimit(t *testing.T) {
