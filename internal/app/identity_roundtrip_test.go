@@ -245,7 +245,7 @@ func TestIdentityRoundTrip(t *testing.T) {
 	// The views hold what the comparison is about (so an empty selection
 	// cannot pass for "unchanged").
 	for k, want := range map[string]string{
-		"alice@acme.test/acme /dashboard":           "Bob Bakerbob@acme.testadmin",
+		"alice@acme.test/acme /dashboard":           "Bob Bakerbob@acme.testAdmin",
 		"bob@acme.test/acme /dashboard":             "Alice Anders created project “Apollo”",
 		"alice@acme.test/acme /admin/invitations":   "erin@new.test",
 		"alice@acme.test/acme /admin/audit":         "Alice Anders changed Bob Baker's role to Admin",

@@ -36,11 +36,11 @@ func TestOrgsPage(t *testing.T) {
 			role := strings.TrimSpace(r.Find(`[data-testid="org-role"]`).Text())
 			switch id {
 			case s.org["acme"]:
-				if !active || hasSwitch || role != "member" {
+				if !active || hasSwitch || role != "Member" {
 					t.Errorf("Acme row: active %v, switch %v, role %q", active, hasSwitch, role)
 				}
 			case s.org["globex"]:
-				if active || sw != s.org["globex"] || role != "admin" {
+				if active || sw != s.org["globex"] || role != "Admin" {
 					t.Errorf("Globex row: active %v, switch %q, role %q", active, sw, role)
 				}
 			default:
@@ -78,7 +78,7 @@ func TestOrgsPage(t *testing.T) {
 		ta.synced(t)
 		_, doc = pageReq(t, ta, hreq{path: "/orgs", token: tok, header: jar})
 		row := doc.Find(`[data-testid="org-row"]`)
-		if row.Find(`[data-testid="org-name"]`).Text() != "Initech Labs" || strings.TrimSpace(row.Find(`[data-testid="org-role"]`).Text()) != "admin" {
+		if row.Find(`[data-testid="org-name"]`).Text() != "Initech Labs" || strings.TrimSpace(row.Find(`[data-testid="org-role"]`).Text()) != "Admin" {
 			t.Fatalf("after sync: %q as %q", row.Find(`[data-testid="org-name"]`).Text(), row.Find(`[data-testid="org-role"]`).Text())
 		}
 		if doc.Find(`[data-testid="org-pending"]`).Length() != 0 || doc.Find(`[hx-trigger]`).Length() != 0 {

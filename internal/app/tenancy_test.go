@@ -160,7 +160,7 @@ func TestTenancy(t *testing.T) {
 					t.Errorf("new token after the downgrade = %d, want 403", res.StatusCode)
 				}
 				_, doc := pageReq(t, ta, hreq{path: "/dashboard", token: fresh})
-				if got := textsOf(doc, `[data-testid="my-role"]`); len(got) != 1 || got[0] != "member" {
+				if got := textsOf(doc, `[data-testid="my-role"]`); len(got) != 1 || got[0] != "Member" {
 					t.Errorf("dashboard role = %q", got)
 				}
 			})

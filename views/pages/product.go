@@ -69,9 +69,6 @@ type DashboardProps struct {
 	Projects       components.ProjectsProps
 }
 
-// roleText shows "org:admin" as "admin".
-func roleText(role string) string { return strings.TrimPrefix(role, "org:") }
-
 // planText shows an empty plan as "free".
 func planText(plan string) string {
 	if plan == "" {
