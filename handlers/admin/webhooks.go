@@ -17,6 +17,7 @@ import (
 	"github.com/saasstarter/saas/db/store"
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/audit"
+	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
 	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
@@ -226,7 +227,8 @@ func (h *Handlers) audit(c echo.Context) error {
 		last := rows[pageSize-1]
 		next = pagecursor.Encode("audit", pagecursor.Time(last.CreatedAt.Time), strconv.FormatInt(last.ID, 10))
 	}
-	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: PagerOf(c, routes.AdminAudit, "#audit-results", next)}
+	p := pages.AuditPage{Frame: s.frame(c, pages.TabAudit), Pager: PagerOf(c, routes.AdminAudit, "#audit-results", next),
+		ShowRaw: auth.From(ctx).Operator}
 	items := make([]audit.Item, len(rows))
 	for i, r := range rows {
 		items[i] = audit.Item{Action: r.Action, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,

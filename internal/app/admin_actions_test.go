@@ -88,8 +88,18 @@ func TestAdminChangeRole(t *testing.T) {
 	})
 	t.Run("AuditLogShowsIt", func(t *testing.T) {
 		doc := parse(t, get(t, ta.URL+routes.AdminAudit, alice))
-		if !strings.Contains(doc.Find(`[data-testid="audit-action"]`).Text(), "member.role_changed") {
-			t.Fatal("no member.role_changed entry")
+		if !strings.Contains(doc.Find(`[data-testid="audit-sentence"]`).Text(), "changed Bob Baker's role to") {
+			t.Fatal("no role change entry")
+		}
+		// The stored events are for operators; an admin reads sentences.
+		if n := doc.Find(`[data-testid="audit-raw"]`).Length(); n != 0 {
+			t.Errorf("an admin who is not an operator is shown %d raw events", n)
+		}
+		// Dave runs the deployment (operator) and administers Globex.
+		ops := parse(t, get(t, ta.URL+routes.AdminAudit, admAs(t, ta, "dave@example.test", "globex")))
+		raw := ops.Find(`[data-testid="audit-raw"]`)
+		if raw.Length() == 0 || raw.Length() != ops.Find(`[data-testid="audit-row"]`).Length() {
+			t.Errorf("operator sees %d raw events for %d entries", raw.Length(), ops.Find(`[data-testid="audit-row"]`).Length())
 		}
 	})
 }

@@ -74,7 +74,7 @@ func TestAdminWebhookLogAndReplay(t *testing.T) {
 		if got := admDB(t, ta, "SELECT status FROM webhook_events WHERE id = $1", failed); got == "failed" {
 			t.Fatal("database still says failed")
 		}
-		if !strings.Contains(parse(t, get(t, ta.URL+routes.AdminAudit, alice)).Find(`[data-testid="audit-action"]`).Text(), "webhook.replayed") {
+		if !strings.Contains(parse(t, get(t, ta.URL+routes.AdminAudit, alice)).Find(`[data-testid="audit-sentence"]`).Text(), "replayed a") {
 			t.Error("replay not in the audit log")
 		}
 	})

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -99,13 +98,13 @@ func TestAdminListsPageWithCursors(t *testing.T) {
 	exec(`INSERT INTO memberships (clerk_id, organization_id, user_id, role)
 	      SELECT 'orgmem_page_' || u.clerk_id, o.id, u.id, 'org:member'
 	      FROM organizations o, users u WHERE o.clerk_id = $1 AND u.clerk_id LIKE 'user_page_%'`, acme)
-	exec(`INSERT INTO audit_log (organization_id, action, target, created_at)
-	      SELECT o.id, 'test.paged', 'entry-' || g, now() - g * interval '1 second' - interval '1 minute'
+	exec(`INSERT INTO audit_log (organization_id, action, details, created_at)
+	      SELECT o.id, 'project.created', jsonb_build_object('name', 'entry-' || g), now() - g * interval '1 second' - interval '1 minute'
 	      FROM organizations o, generate_series(1, 30) g WHERE o.clerk_id = $1`, acme)
 	// Entries with one timestamp: the id breaks the tie, so none is lost
 	// at a page boundary.
-	exec(`INSERT INTO audit_log (organization_id, action, target, created_at)
-	      SELECT o.id, 'test.same-time', 'same-' || g, now() - interval '1 hour'
+	exec(`INSERT INTO audit_log (organization_id, action, details, created_at)
+	      SELECT o.id, 'project.created', jsonb_build_object('name', 'same-' || g), now() - interval '1 hour'
 	      FROM organizations o, generate_series(1, 25) g WHERE o.clerk_id = $1`, acme)
 	exec(`INSERT INTO webhook_events (svix_id, type, organization_id, object_id, status, payload, received_at)
 	      SELECT 'msg_page_' || g, 'organization.updated', $1, $1, 'applied', '{}', now() - g * interval '1 second'
@@ -166,16 +165,15 @@ func TestAdminListsPageWithCursors(t *testing.T) {
 	})
 	t.Run("Audit", func(t *testing.T) {
 		docs := walkPages(t, ta, routes.AdminAudit, alice)
-		// Each row's stored entry is behind its "Raw event" disclosure.
+		// Each row is a sentence; the inserted ones name their project in
+		// quotes ("… created project “entry-3”").
 		var targets []string
-		for _, raw := range texts(docs, `[data-testid="audit-row"] details.raw pre`, "") {
-			var e struct {
-				Target string `json:"target"`
+		for _, sentence := range texts(docs, `[data-testid="audit-sentence"]`, "") {
+			name := ""
+			if _, rest, ok := strings.Cut(sentence, "“"); ok {
+				name, _, _ = strings.Cut(rest, "”")
 			}
-			if err := json.Unmarshal([]byte(raw), &e); err != nil {
-				t.Fatalf("raw event %q: %v", raw, err)
-			}
-			targets = append(targets, e.Target)
+			targets = append(targets, name)
 		}
 		want := count(`SELECT count(*) FROM audit_log a JOIN organizations o ON o.id = a.organization_id WHERE o.clerk_id = $1`)
 		if len(targets) != want {

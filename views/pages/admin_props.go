@@ -188,6 +188,9 @@ type AuditPage struct {
 	Frame AdminFrame
 	Rows  []AuditRow
 	Pager Pager
+	// ShowRaw offers each entry's stored event (ids, exact details): to
+	// operators, who need them; admins read the sentences.
+	ShowRaw bool
 }
 
 // Fill puts values into a route template's :params, in order, escaping
