@@ -29,6 +29,7 @@ import (
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/identity"
 	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
@@ -53,9 +54,9 @@ const pageSize = 20
 type Handlers struct {
 	Render *render.Renderer
 	Pool   *pgxpool.Pool
-	// Clerk is the Backend API client configuration (Clerk or the emulator):
-	// the calls through it are the directory seam of internal/identity.
-	Clerk *clerk.ClientConfig
+	// Directory makes changes in the identity provider (Clerk or the
+	// emulator: clerkdir.Directory).
+	Directory identity.Directory
 	// Syncer replays webhook deliveries and lists the delivery log.
 	Syncer *clerksync.Syncer
 	// Guard serialises role changes and removals per organisation, so

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/organizationinvitation"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
@@ -100,10 +98,7 @@ func (h *Handlers) invite(c echo.Context) error {
 	if dup {
 		return apperr.New(apperr.Conflict, email+" already has a pending invitation; revoke it first to send a new one")
 	}
-	inv, err := organizationinvitation.NewClient(h.Clerk).Create(c.Request().Context(), &organizationinvitation.CreateParams{
-		OrganizationID: s.ClerkID, EmailAddress: clerk.String(email), Role: clerk.String(role),
-		InviterUserID: clerk.String(s.auth.UserID),
-	})
+	inv, err := h.Directory.Invite(c.Request().Context(), s.ClerkID, email, role, s.auth.UserID)
 	if err != nil {
 		return clerkError(err, "Could not send the invitation")
 	}
@@ -153,9 +148,7 @@ func (h *Handlers) revoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inv, err := organizationinvitation.NewClient(h.Clerk).Revoke(c.Request().Context(), &organizationinvitation.RevokeParams{
-		OrganizationID: s.ClerkID, ID: id, RequestingUserID: clerk.String(s.auth.UserID),
-	})
+	inv, err := h.Directory.RevokeInvitation(c.Request().Context(), s.ClerkID, id, s.auth.UserID)
 	if err != nil {
 		return clerkError(err, "Could not revoke the invitation")
 	}

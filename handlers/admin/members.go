@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
@@ -198,10 +196,7 @@ func (h *Handlers) changeRole(c echo.Context) error {
 		if current == role {
 			return nil
 		}
-		_, err := organizationmembership.NewClient(h.Clerk).Update(ctx, &organizationmembership.UpdateParams{
-			OrganizationID: s.ClerkID, UserID: userID, Role: clerk.String(role),
-		})
-		if err != nil {
+		if err := h.Directory.SetRole(ctx, s.ClerkID, userID, role); err != nil {
 			return clerkError(err, "Could not change the role")
 		}
 		return nil
@@ -232,10 +227,7 @@ func (h *Handlers) removeMember(c echo.Context) error {
 	var current string
 	err = h.guarded(c, s, userID, func(string) bool { return true }, func(ctx context.Context, m lastadmin.Membership) error {
 		current = m.Role
-		_, err := organizationmembership.NewClient(h.Clerk).Delete(ctx, &organizationmembership.DeleteParams{
-			OrganizationID: s.ClerkID, UserID: userID,
-		})
-		if err != nil {
+		if err := h.Directory.RemoveMember(ctx, s.ClerkID, userID); err != nil {
 			return clerkError(err, "Could not remove the member")
 		}
 		return nil

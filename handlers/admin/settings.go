@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/organization"
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/internal/apperr"
@@ -121,10 +119,7 @@ func (h *Handlers) saveSettings(c echo.Context) error {
 	ctx := c.Request().Context()
 	changed := map[string]any{}
 	if want.Name != have.Name || want.Slug != have.Slug {
-		_, err := organization.NewClient(h.Clerk).Update(ctx, s.ClerkID, &organization.UpdateParams{
-			Name: clerk.String(want.Name), Slug: clerk.String(want.Slug),
-		})
-		if err != nil {
+		if err := h.Directory.UpdateOrganization(ctx, s.ClerkID, want.Name, want.Slug); err != nil {
 			return clerkError(err, "Could not save the name and slug")
 		}
 		// Each changed field with its previous value, so the audit log can
@@ -143,8 +138,7 @@ func (h *Handlers) saveSettings(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		msg := json.RawMessage(raw)
-		if _, err := organization.NewClient(h.Clerk).UpdateMetadata(ctx, s.ClerkID, &organization.UpdateMetadataParams{PublicMetadata: &msg}); err != nil {
+		if err := h.Directory.MergeOrganizationMetadata(ctx, s.ClerkID, raw); err != nil {
 			return clerkError(err, "Could not save the logo")
 		}
 		changed["logo_url"], changed["previous_logo_url"] = want.LogoURL, have.LogoURL

@@ -27,7 +27,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -37,6 +36,7 @@ import (
 	"github.com/saasstarter/saas/internal/apperr"
 	"github.com/saasstarter/saas/internal/auth"
 	"github.com/saasstarter/saas/internal/clerksync"
+	"github.com/saasstarter/saas/internal/identity"
 	"github.com/saasstarter/saas/internal/pagecursor"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
@@ -53,9 +53,10 @@ type Handlers struct {
 	Syncer *clerksync.Syncer
 	// Backend is where reconcile reads Clerk's state from.
 	Backend clerksync.Backend
-	// Clerk is the Backend API client configuration for the plan screen.
-	Clerk  *clerk.ClientConfig
-	Logger *slog.Logger
+	// Directory sets plans and features in the identity provider's
+	// organisation metadata, where session claims read them.
+	Directory identity.Directory
+	Logger    *slog.Logger
 }
 
 // Routes registers the console, all behind RequireOperator.

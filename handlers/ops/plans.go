@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/organization"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
@@ -108,9 +107,8 @@ func (h *Handlers) setPlan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	md := json.RawMessage(raw)
 	ctx := c.Request().Context()
-	if _, err := organization.NewClient(h.Clerk).UpdateMetadata(ctx, row.ClerkID, &organization.UpdateMetadataParams{PublicMetadata: &md}); err != nil {
+	if err := h.Directory.MergeOrganizationMetadata(ctx, row.ClerkID, raw); err != nil {
 		var ae *clerk.APIErrorResponse
 		if errors.As(err, &ae) && ae.HTTPStatusCode == http.StatusNotFound {
 			return apperr.Wrap(apperr.NotFound, "Clerk has no such organisation", err)

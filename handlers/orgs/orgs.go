@@ -19,8 +19,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/organization"
-	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
@@ -29,6 +27,7 @@ import (
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/audit"
 	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/identity"
 	"github.com/saasstarter/saas/internal/lastadmin"
 	"github.com/saasstarter/saas/internal/render"
 	"github.com/saasstarter/saas/internal/routes"
@@ -55,9 +54,9 @@ var newOrgMetadata = []byte(`{"plan":"free","features":[]}`)
 type Handlers struct {
 	Render *render.Renderer
 	Pool   *pgxpool.Pool
-	// Clerk is the Backend API client configuration (Clerk or the emulator):
-	// the calls through it are the directory seam of internal/identity.
-	Clerk *clerk.ClientConfig
+	// Directory makes changes in the identity provider (Clerk or the
+	// emulator: clerkdir.Directory).
+	Directory identity.Directory
 	// Guard serialises leaving with the admin screens' role changes, so
 	// that no organisation is left without an admin.
 	Guard  *lastadmin.Guard
@@ -138,10 +137,7 @@ func (h *Handlers) create(c echo.Context) error {
 	if err != nil {
 		return h.back(c, err)
 	}
-	md := json.RawMessage(newOrgMetadata)
-	org, err := organization.NewClient(h.Clerk).Create(ctx, &organization.CreateParams{
-		Name: clerk.String(name), CreatedBy: clerk.String(a.UserID), PublicMetadata: &md,
-	})
+	org, err := h.Directory.CreateOrganization(ctx, name, a.UserID, json.RawMessage(newOrgMetadata))
 	if err != nil {
 		return h.back(c, clerkError(err, MsgCreateFailed))
 	}
@@ -174,10 +170,7 @@ func (h *Handlers) leave(c echo.Context) error {
 		if m.LastAdmin {
 			return apperr.New(apperr.Conflict, MsgLastAdmin)
 		}
-		_, err := organizationmembership.NewClient(h.Clerk).Delete(ctx, &organizationmembership.DeleteParams{
-			OrganizationID: a.OrgID, UserID: a.UserID,
-		})
-		return err
+		return h.Directory.RemoveMember(ctx, a.OrgID, a.UserID)
 	})
 	var ae *apperr.Error
 	switch {

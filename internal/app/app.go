@@ -34,6 +34,7 @@ import (
 	"github.com/saasstarter/saas/handlers/webhooks"
 	"github.com/saasstarter/saas/internal/appsession"
 	"github.com/saasstarter/saas/internal/auth"
+	"github.com/saasstarter/saas/internal/clerkdir"
 	"github.com/saasstarter/saas/internal/clerkemu"
 	"github.com/saasstarter/saas/internal/clerkjs"
 	"github.com/saasstarter/saas/internal/clerkproxy"
@@ -163,6 +164,7 @@ var (
 	_ identity.Verifier        = (*auth.Authenticator)(nil)
 	_ identity.Handshaker      = (*auth.Authenticator)(nil)
 	_ identity.WebhookReceiver = (*webhooks.Handler)(nil)
+	_ identity.Directory       = (*clerkdir.Directory)(nil)
 )
 
 // PublicRoutes is the contract's list of routes that need no session. Every
@@ -508,14 +510,16 @@ func (a *App) routes(hooks identity.WebhookReceiver) {
 	}
 	// One guard for the admin screens and /orgs: both change memberships.
 	guard := lastadmin.New(a.pool, a.Clerk.BackendConfig())
-	(&admin.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Syncer: a.Syncer, Guard: guard, Logger: a.logger}).Routes(e)
-	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer, Clerk: a.Clerk.BackendConfig(), Logger: a.logger,
+	// The identity provider's admin API (the directory seam).
+	var dir identity.Directory = clerkdir.New(a.Clerk.BackendConfig())
+	(&admin.Handlers{Render: a.render, Pool: a.pool, Directory: dir, Syncer: a.Syncer, Guard: guard, Logger: a.logger}).Routes(e)
+	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer, Directory: dir, Logger: a.logger,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
 	// The org-scoped product: organisations, the dashboard and projects
 	// pages, and the JSON API, every /api route rate limited.
 	e.Use(a.limiter.APIMiddleware())
 	projectService := &projects.Service{Pool: a.pool}
-	(&orgs.Handlers{Render: a.render, Pool: a.pool, Clerk: a.Clerk.BackendConfig(), Guard: guard, Logger: a.logger}).Routes(e)
+	(&orgs.Handlers{Render: a.render, Pool: a.pool, Directory: dir, Guard: guard, Logger: a.logger}).Routes(e)
 	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService}).Routes(e)
 	(&api.Handlers{Pool: a.pool, Projects: projectService, Logger: a.logger}).Routes(e)
 }

@@ -19,10 +19,11 @@
 //     event payloads (the event decoder: clerksync.ParseEvent and its
 //     per-type decoding) before applying them.
 //   - Directory (the provider's admin API): creating organisations, role
-//     changes, removals, invitations, metadata, and listing everything for
-//     reconcile. Clerk: the Backend API through clerk-sdk-go, called from
-//     handlers/orgs and handlers/admin with app.ClerkSettings.BackendConfig,
-//     and from clerksync.Backend; no Go interface yet.
+//     changes, removals, invitations and metadata, on a person's behalf.
+//     Clerk: *clerkdir.Directory, the Backend API through clerk-sdk-go,
+//     used by handlers/orgs, handlers/admin and handlers/ops. Listing
+//     everything for reconcile is clerksync.Backend, and the last-admin
+//     check reads Clerk's memberships in internal/lastadmin.
 //   - BrowserScript: the script every page loads to keep the session
 //     cookie fresh and to mount sign-in, sign-up and the switchers. Clerk:
 //     ClerkJS (the same pinned bundles in emulator mode), described by layouts.ClerkScript
@@ -33,6 +34,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,4 +66,33 @@ type Handshaker interface {
 // the database writes are the app's.
 type WebhookReceiver interface {
 	Register(e *echo.Echo)
+}
+
+// Directory is the provider's admin API: the changes the app asks the
+// identity provider to make for a person. Their effect reaches the
+// database through the provider's notifications (WebhookReceiver), not
+// through these answers. Errors are the provider's own; handlers turn them
+// into messages for people.
+type Directory interface {
+	// CreateOrganization creates an organisation with createdBy (a user
+	// id) as its first admin.
+	CreateOrganization(ctx context.Context, name, createdBy string, publicMetadata json.RawMessage) (Organization, error)
+	UpdateOrganization(ctx context.Context, orgID, name, slug string) error
+	// MergeOrganizationMetadata merges public into the organisation's
+	// public metadata at the top level, keeping the other keys.
+	MergeOrganizationMetadata(ctx context.Context, orgID string, public json.RawMessage) error
+	SetRole(ctx context.Context, orgID, userID, role string) error
+	RemoveMember(ctx context.Context, orgID, userID string) error
+	Invite(ctx context.Context, orgID, email, role, inviterID string) (Invitation, error)
+	RevokeInvitation(ctx context.Context, orgID, invitationID, requesterID string) (Invitation, error)
+}
+
+// Organization is what Directory reports of an organisation it created.
+type Organization struct {
+	ID, Name string
+}
+
+// Invitation is what Directory reports of an invitation.
+type Invitation struct {
+	ID, EmailAddress string
 }
