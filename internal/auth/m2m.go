@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/saasstarter/saas/internal/apperr"
+	"github.com/saasstarter/saas/internal/routes"
 )
 
 // Machine-token verification follows Clerk's model (Clerk's docs, "Machine
@@ -88,7 +89,7 @@ func (a *Authenticator) MachinesEnabled() bool { return a.m2m != nil }
 func (a *Authenticator) MachineMiddleware(limit AttemptLimiter, prefixes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !hasAnyPrefix(c.Path(), prefixes) {
+			if !routes.UnderAny(c.Path(), prefixes) {
 				return next(c)
 			}
 			r := c.Request()
@@ -375,15 +376,6 @@ func refusal(status int) bool {
 	switch status {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity:
 		return true
-	}
-	return false
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if p != "" && strings.HasPrefix(s, p) {
-			return true
-		}
 	}
 	return false
 }

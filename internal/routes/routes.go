@@ -2,6 +2,8 @@
 // templates build links from them, so a path is spelled once.
 package routes
 
+import "strings"
+
 // Public pages and endpoints.
 const (
 	Home    = "/"
@@ -78,3 +80,16 @@ const (
 	OpsOrg       = "/ops/orgs/:org_id"
 	OpsOrgPlan   = "/ops/orgs/:org_id/plan"
 )
+
+// UnderAny reports whether the route template (Echo's c.Path()) starts with
+// one of prefixes; an empty prefix matches nothing. Middleware that treats
+// groups of routes alike (no CSRF on forms-free routes, no deadline for
+// instant ones, the JSON policy, machine tokens) decides with it.
+func UnderAny(route string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(route, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/saasstarter/saas/internal/routes"
 )
 
 type nonceKey struct{}
@@ -51,16 +52,6 @@ type Config struct {
 // browser ever render such a response as a document, it may load, run and
 // frame nothing.
 const DataPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-// dataOnly reports whether route is one of DataOnly's.
-func (c Config) dataOnly(route string) bool {
-	for _, p := range c.DataOnly {
-		if strings.HasPrefix(route, p) {
-			return true
-		}
-	}
-	return false
-}
 
 // NewNonce returns 128 bits from crypto/rand, base64-encoded.
 func NewNonce() string {
@@ -150,7 +141,7 @@ func Headers(cfg Config) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			if cfg.dataOnly(c.Path()) {
+			if routes.UnderAny(c.Path(), cfg.DataOnly) {
 				h["Content-Security-Policy"] = dataPolicy
 			} else {
 				nonce := NewNonce()

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/saasstarter/saas/internal/render"
+	"github.com/saasstarter/saas/internal/routes"
 	"github.com/saasstarter/saas/internal/secure"
 )
 
@@ -105,7 +106,7 @@ func NewEcho(cfg Config) *echo.Echo {
 	e.Use(bodyLimit(BodyLimit))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
 		Timeout: RequestTimeout,
-		Skipper: func(c echo.Context) bool { return hasPrefix(c.Path(), cfg.Instant) },
+		Skipper: func(c echo.Context) bool { return routes.UnderAny(c.Path(), cfg.Instant) },
 	}))
 	if cfg.Authenticate != nil {
 		e.Use(cfg.Authenticate)
@@ -135,7 +136,7 @@ func csrf(cfg Config) echo.MiddlewareFunc {
 			if method == cfg.CSRFExempt.Method && c.Path() == cfg.CSRFExempt.Path {
 				return true
 			}
-			if (method == http.MethodGet || method == http.MethodHead) && hasPrefix(c.Path(), cfg.Formless) {
+			if (method == http.MethodGet || method == http.MethodHead) && routes.UnderAny(c.Path(), cfg.Formless) {
 				return true
 			}
 			// A request carrying a bearer token was authenticated by that
@@ -173,16 +174,6 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
-}
-
-// hasPrefix reports whether the route template starts with one of prefixes.
-func hasPrefix(route string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(route, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // hasBearer reports whether the request carries an Authorization header
