@@ -29,7 +29,7 @@ func (h *Handlers) confirmRemoveMember(c echo.Context) error {
 	}
 	r, err := store.New(h.Pool).AdminGetMember(c.Request().Context(), store.AdminGetMemberParams{OrgID: s.ID, UserClerkID: userID})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return apperr.New(apperr.NotFound, "Member not found")
+		return apperr.New(apperr.NotFound, msgMemberNotFound)
 	}
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (h *Handlers) confirmRevoke(c echo.Context) error {
 	}
 	r, err := store.New(h.Pool).AdminGetInvitation(c.Request().Context(), store.AdminGetInvitationParams{OrgID: s.ID, ClerkID: id})
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && r.Status != "pending" {
-		return apperr.New(apperr.NotFound, "Invitation not found")
+		return apperr.New(apperr.NotFound, msgInvitationNotFound)
 	}
 	if err != nil {
 		return err

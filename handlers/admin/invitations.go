@@ -40,7 +40,7 @@ func (h *Handlers) invitations(c echo.Context) error {
 func invitationParam(c echo.Context) (string, error) {
 	id := c.Param("id")
 	if !clerkid.Valid(clerkid.OrgInvitation, id) {
-		return "", apperr.New(apperr.NotFound, "Invitation not found")
+		return "", apperr.New(apperr.NotFound, msgInvitationNotFound)
 	}
 	return id, nil
 }

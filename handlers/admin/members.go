@@ -34,6 +34,13 @@ const MsgLastAdmin = "An organisation needs at least one admin: make someone els
 // same organisation's members.
 const MsgBusy = "Another change to this organisation's members is in progress; try again in a moment"
 
+// The 404 messages of a member or invitation that is not (or no longer)
+// in the organisation.
+const (
+	msgMemberNotFound     = "Member not found"
+	msgInvitationNotFound = "Invitation not found"
+)
+
 func (h *Handlers) members(c echo.Context) error {
 	s, err := h.scopeOf(c)
 	if err != nil {
@@ -121,7 +128,7 @@ func (h *Handlers) memberRow(c echo.Context) error {
 func memberParam(c echo.Context) (string, error) {
 	id := c.Param("user_id")
 	if !clerkid.Valid(clerkid.User, id) {
-		return "", apperr.New(apperr.NotFound, "Member not found")
+		return "", apperr.New(apperr.NotFound, msgMemberNotFound)
 	}
 	return id, nil
 }
@@ -134,7 +141,7 @@ func (h *Handlers) renderMember(c echo.Context, s scope, userID, expect string, 
 	}
 	switch {
 	case gone && expect == "":
-		return apperr.New(apperr.NotFound, "Member not found")
+		return apperr.New(apperr.NotFound, msgMemberNotFound)
 	case gone:
 		// The removal landed (or the member left): the row goes away.
 		return c.HTML(http.StatusOK, "")
@@ -168,7 +175,7 @@ func (h *Handlers) guarded(c echo.Context, s scope, userID string, removesAdmin 
 	var ae *apperr.Error
 	switch {
 	case errors.Is(err, lastadmin.ErrNotMember):
-		return apperr.New(apperr.NotFound, "Member not found")
+		return apperr.New(apperr.NotFound, msgMemberNotFound)
 	case errors.Is(err, lastadmin.ErrBusy):
 		return apperr.Wrap(apperr.Conflict, MsgBusy, err)
 	case err != nil && !errors.As(err, &ae):
