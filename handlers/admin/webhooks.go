@@ -231,11 +231,10 @@ func (h *Handlers) audit(c echo.Context) error {
 		ShowRaw: auth.From(ctx).Operator}
 	items := make([]audit.Item, len(rows))
 	for i, r := range rows {
+		// What DetailsOf leaves out of the sentence is still in the raw
+		// event.
 		items[i] = audit.Item{Action: r.Action, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,
-			Target: r.Target, At: r.CreatedAt.Time}
-		// Details are flat string maps (audit.Record); anything else is
-		// left out of the sentence and still shown raw.
-		_ = json.Unmarshal(r.Details, &items[i].Details)
+			Target: r.Target, Details: audit.DetailsOf(r.Details), At: r.CreatedAt.Time}
 	}
 	if err := nameTargets(ctx, db, items); err != nil {
 		return err

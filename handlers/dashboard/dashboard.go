@@ -5,7 +5,6 @@
 package dashboard
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -116,10 +115,7 @@ func (h *Handlers) dashboardProps(c echo.Context, a *auth.Auth, row store.GetDas
 	for i, action := range row.ActivityActions {
 		it := audit.Item{Action: action, Actor: row.ActivityActors[i], ActorName: row.ActivityActorNames[i],
 			Impersonator: row.ActivityImpersonators[i], Target: row.ActivityTargets[i], TargetName: row.ActivityTargetNames[i],
-			At: row.ActivityAts[i].Time}
-		// As in audit.Recent: details are flat string maps; anything else
-		// is simply not shown.
-		_ = json.Unmarshal(row.ActivityDetails[i], &it.Details)
+			Details: audit.DetailsOf(row.ActivityDetails[i]), At: row.ActivityAts[i].Time}
 		p.Activity = append(p.Activity, activity(it))
 	}
 	return p, nil

@@ -81,21 +81,11 @@ type Item struct {
 	At           time.Time
 }
 
-// Recent returns the newest entries of the caller's active organisation;
-// nothing when the caller is not a live member.
-func Recent(ctx context.Context, q *store.Queries, a *auth.Auth, limit int32) ([]Item, error) {
-	rows, err := q.ListAuditEntries(ctx, store.ListAuditEntriesParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID, MaxRows: limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Item, 0, len(rows))
-	for _, r := range rows {
-		it := Item{Action: r.Action, Actor: r.Actor, ActorName: r.ActorName, Impersonator: r.Impersonator,
-			Target: r.Target, TargetName: r.TargetName, At: r.CreatedAt.Time}
-		// Details are written by this package and the trigger as flat string
-		// maps; anything else is simply not shown.
-		_ = json.Unmarshal(r.Details, &it.Details)
-		out = append(out, it)
-	}
-	return out, nil
+// DetailsOf decodes an entry's stored details for display. Record and the
+// membership trigger write flat string maps; a value that is not a string
+// reads as "" (encoding/json keeps the key and the other values).
+func DetailsOf(raw []byte) map[string]string {
+	var d map[string]string
+	_ = json.Unmarshal(raw, &d)
+	return d
 }
