@@ -15,16 +15,13 @@ WHERE m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = sqlc.arg(user_cle
 ORDER BY lower(o.name), o.id;
 
 -- name: GetOrgForMember :one
--- The active organisation with the caller's role and the dashboard's
--- counts; no row when the caller is not (or no longer) a live member.
+-- The active organisation with the caller's role and its member count (kept
+-- by triggers in organization_stats, so the cost does not grow with the
+-- organisation); no row when the caller is not (or no longer) a live member.
 SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan,
        COALESCE(o.clerk_created_at, o.created_at)::timestamptz AS created_at,
        m.role,
-       (SELECT count(*) FROM memberships mm
-        WHERE mm.organization_id = o.id AND mm.deleted_at IS NULL)::bigint AS members_count,
-       (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)::bigint AS projects_count,
-       (SELECT count(*) FROM audit_log a
-        WHERE a.organization_id = o.id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity
+       COALESCE((SELECT st.members FROM organization_stats st WHERE st.organization_id = o.id), 0)::bigint AS members_count
 FROM organizations o
 JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
  AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = sqlc.arg(user_clerk_id) AND u.deleted_at IS NULL)

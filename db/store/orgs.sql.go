@@ -50,11 +50,7 @@ const getOrgForMember = `-- name: GetOrgForMember :one
 SELECT o.id, o.clerk_id, o.name, o.slug, o.image_url, o.plan,
        COALESCE(o.clerk_created_at, o.created_at)::timestamptz AS created_at,
        m.role,
-       (SELECT count(*) FROM memberships mm
-        WHERE mm.organization_id = o.id AND mm.deleted_at IS NULL)::bigint AS members_count,
-       (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)::bigint AS projects_count,
-       (SELECT count(*) FROM audit_log a
-        WHERE a.organization_id = o.id AND a.created_at > now() - interval '7 days')::bigint AS recent_activity
+       COALESCE((SELECT st.members FROM organization_stats st WHERE st.organization_id = o.id), 0)::bigint AS members_count
 FROM organizations o
 JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
  AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = $1 AND u.deleted_at IS NULL)
@@ -67,21 +63,20 @@ type GetOrgForMemberParams struct {
 }
 
 type GetOrgForMemberRow struct {
-	ID             int64
-	ClerkID        string
-	Name           string
-	Slug           string
-	ImageUrl       string
-	Plan           string
-	CreatedAt      pgtype.Timestamptz
-	Role           string
-	MembersCount   int64
-	ProjectsCount  int64
-	RecentActivity int64
+	ID           int64
+	ClerkID      string
+	Name         string
+	Slug         string
+	ImageUrl     string
+	Plan         string
+	CreatedAt    pgtype.Timestamptz
+	Role         string
+	MembersCount int64
 }
 
-// The active organisation with the caller's role and the dashboard's
-// counts; no row when the caller is not (or no longer) a live member.
+// The active organisation with the caller's role and its member count (kept
+// by triggers in organization_stats, so the cost does not grow with the
+// organisation); no row when the caller is not (or no longer) a live member.
 func (q *Queries) GetOrgForMember(ctx context.Context, arg GetOrgForMemberParams) (GetOrgForMemberRow, error) {
 	row := q.db.QueryRow(ctx, getOrgForMember, arg.UserClerkID, arg.OrgClerkID)
 	var i GetOrgForMemberRow
@@ -95,8 +90,6 @@ func (q *Queries) GetOrgForMember(ctx context.Context, arg GetOrgForMemberParams
 		&i.CreatedAt,
 		&i.Role,
 		&i.MembersCount,
-		&i.ProjectsCount,
-		&i.RecentActivity,
 	)
 	return i, err
 }

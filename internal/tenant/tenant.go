@@ -31,19 +31,17 @@ const (
 var ErrNotSynced = errors.New("organisation not synced yet")
 
 // Org is the active organisation as the database knows it, with the caller's
-// role there and the dashboard's counts.
+// role there and its member count.
 type Org struct {
-	ID             int64
-	ClerkID        string
-	Name           string
-	Slug           string
-	ImageURL       string
-	Plan           string
-	Role           string
-	CreatedAt      time.Time
-	MembersCount   int64
-	ProjectsCount  int64
-	RecentActivity int64
+	ID           int64
+	ClerkID      string
+	Name         string
+	Slug         string
+	ImageURL     string
+	Plan         string
+	Role         string
+	CreatedAt    time.Time
+	MembersCount int64
 }
 
 // Load returns the caller's active organisation. Errors are *apperr.Error:
@@ -64,7 +62,6 @@ func Load(ctx context.Context, q *store.Queries, a *auth.Auth) (Org, error) {
 	return Org{
 		ID: row.ID, ClerkID: row.ClerkID, Name: row.Name, Slug: row.Slug, ImageURL: row.ImageUrl,
 		Plan: row.Plan, Role: row.Role, CreatedAt: row.CreatedAt.Time, MembersCount: row.MembersCount,
-		ProjectsCount: row.ProjectsCount, RecentActivity: row.RecentActivity,
 	}, nil
 }
 
