@@ -19,6 +19,8 @@
 -- join, grouping or parallelism in between); an ORDER BY in each aggregate
 -- would sort every column again, a sixth of the statement's cost. The
 -- dashboard tests check each preview's order.
+-- version and hour_entries say which state of the organisation the row is
+-- (GetDashboardVersion, the dashboard's cache).
 -- The preview sizes (8, 10 and 20, handlers/dashboard) are constants, not
 -- arguments: with an argument as LIMIT the planner cannot cost a generic
 -- plan, so PostgreSQL would plan the statement afresh on every request
@@ -33,6 +35,9 @@ WITH org AS (
 SELECT org.name, org.slug, org.image_url, org.plan, org.role,
        COALESCE(st.members, 0)::bigint AS members_count,
        COALESCE(st.projects, 0)::bigint AS projects_count,
+       st.version AS version, date_trunc('hour', now())::timestamptz AS hour,
+       COALESCE((SELECT h.entries FROM audit_activity_hourly h
+                 WHERE h.organization_id = org.id AND h.hour = date_trunc('hour', now())), 0)::bigint AS hour_entries,
        (SELECT COALESCE(sum(h.entries), 0) FROM audit_activity_hourly h
         WHERE h.organization_id = org.id AND h.hour > now() - interval '7 days')::bigint AS recent_activity,
        mem.emails::text[] AS member_emails, mem.first_names::text[] AS member_first_names,
@@ -91,3 +96,20 @@ CROSS JOIN LATERAL (
           ORDER BY p.organization_id, p.id DESC
           LIMIT 20) l
 ) prj;
+
+-- name: GetDashboardVersion :one
+-- The caller's live membership of the active organisation, with what tells
+-- a cached dashboard from the current one: the organisation's version
+-- (bumped by every change the dashboard shows but audit entries, migration
+-- 00010), the current hour (when it turns, the week's count changes) and
+-- its audit entries (incremented by every new entry). No row when the caller is not (or no longer) a live member; a
+-- NULL version when the organisation has no counters row (then nothing is
+-- cached).
+SELECT o.id, m.role, st.version AS version, date_trunc('hour', now())::timestamptz AS hour,
+       COALESCE((SELECT h.entries FROM audit_activity_hourly h
+                 WHERE h.organization_id = o.id AND h.hour = date_trunc('hour', now())), 0)::bigint AS hour_entries
+FROM organizations o
+JOIN memberships m ON m.organization_id = o.id AND m.deleted_at IS NULL
+ AND m.user_id = (SELECT u.id FROM users u WHERE u.clerk_id = sqlc.arg(user_clerk_id) AND u.deleted_at IS NULL)
+LEFT JOIN organization_stats st ON st.organization_id = o.id
+WHERE o.clerk_id = sqlc.arg(org_clerk_id) AND o.deleted_at IS NULL;

@@ -88,6 +88,7 @@ type OrganizationStat struct {
 	OrganizationID int64
 	Members        int64
 	Projects       int64
+	Version        int64
 }
 
 type Project struct {

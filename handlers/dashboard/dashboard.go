@@ -37,6 +37,9 @@ type Handlers struct {
 	Render   *render.Renderer
 	Pool     *pgxpool.Pool
 	Projects *projects.Service
+	// Cache keeps dashboards between requests; nil reads every dashboard
+	// from the database.
+	Cache *Cache
 }
 
 // Routes registers the pages. Every route needs an active organisation
@@ -62,51 +65,87 @@ const (
 
 // dashboard loads the whole page with one statement (store.GetDashboard):
 // the page is bound by round trips to the database, not by the app's CPU.
+// With a Cache, a smaller statement comes first: the caller's membership and
+// the organisation's stamp, and a cached dashboard of that stamp saves the
+// large one.
 func (h *Handlers) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := auth.From(ctx)
 	q := store.New(h.Pool)
+	var org int64
+	if h.Cache != nil {
+		v, err := q.GetDashboardVersion(ctx, store.GetDashboardVersionParams{UserClerkID: a.UserID, OrgClerkID: a.OrgID})
+		if err != nil {
+			return h.notLoaded(c, q, a, err)
+		}
+		if v.Version != nil {
+			org = v.ID
+			if data, ok := h.Cache.get(org, Stamp{Version: *v.Version, Hour: v.Hour.Time, HourEntries: v.HourEntries}); ok {
+				return h.show(c, a, data, v.Role)
+			}
+		}
+	}
 	row, err := q.GetDashboard(ctx, store.GetDashboardParams{
 		UserClerkID: a.UserID, OrgClerkID: a.OrgID,
 	})
+	if err != nil {
+		return h.notLoaded(c, q, a, err)
+	}
+	data, err := dashboardData(row)
+	if err != nil {
+		return err
+	}
+	if org != 0 && row.Version != nil {
+		// Stored with the stamp of the snapshot the data was read in: a
+		// change committed since the stamp above is in the data, and the
+		// next request's stamp tells.
+		h.Cache.put(org, Stamp{Version: *row.Version, Hour: row.Hour.Time, HourEntries: row.HourEntries}, data)
+	}
+	return h.show(c, a, data, row.Role)
+}
+
+// notLoaded answers a dashboard whose statement failed: no row means the
+// caller is not a live member, or the organisation is not synced yet.
+func (h *Handlers) notLoaded(c echo.Context, q *store.Queries, a *auth.Auth, err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = tenant.Missing(ctx, q, a)
+		err = tenant.Missing(c.Request().Context(), q, a)
 	}
 	if errors.Is(err, tenant.ErrNotSynced) {
 		// Signed in to an organisation the webhook has not delivered yet
 		// (typically one just created): not an error from the user's side.
 		return h.Render.Page(c, http.StatusOK, "Setting up", pages.DashboardSettingUp())
 	}
-	if err != nil {
-		return err
-	}
-	p, err := h.dashboardProps(c, a, row)
-	if err != nil {
-		return err
-	}
-	return h.Render.Page(c, http.StatusOK, row.Name, pages.Dashboard(p))
+	return err
 }
 
-// dashboardProps turns the statement's row into the page's props. Each
-// preview arrives as one array per column (store.GetDashboard), all of a
-// preview's arrays in the same order and of the same length.
-func (h *Handlers) dashboardProps(c echo.Context, a *auth.Auth, row store.GetDashboardRow) (pages.DashboardProps, error) {
+// show renders the organisation's dashboard data for this request: the
+// caller's role, and the forms their permissions allow.
+func (h *Handlers) show(c echo.Context, a *auth.Auth, data pages.DashboardProps, role string) error {
+	data.Role = role
+	data.Projects = forRequest(c, a, data.Projects, components.ReturnDashboard)
+	return h.Render.Page(c, http.StatusOK, data.Name, pages.Dashboard(data))
+}
+
+// dashboardData turns the statement's row into the page's props, but for
+// what depends on the request (show). Each preview arrives as one array per
+// column (store.GetDashboard), all of a preview's arrays in the same order
+// and of the same length.
+func dashboardData(row store.GetDashboardRow) (pages.DashboardProps, error) {
 	if !sameLength(len(row.MemberEmails), len(row.MemberFirstNames), len(row.MemberLastNames), len(row.MemberImageUrls), len(row.MemberRoles)) ||
 		!sameLength(len(row.ActivityActions), len(row.ActivityActors), len(row.ActivityActorNames), len(row.ActivityImpersonators),
 			len(row.ActivityTargets), len(row.ActivityTargetNames), len(row.ActivityDetails), len(row.ActivityAts)) ||
 		!sameLength(len(row.ProjectIds), len(row.ProjectNames), len(row.ProjectCreatedAts)) {
 		return pages.DashboardProps{}, errors.New("dashboard: preview columns of different lengths")
 	}
-	page := projects.Page{Projects: make([]projects.Project, 0, len(row.ProjectIds)), TotalCount: row.ProjectsCount}
-	for i, id := range row.ProjectIds {
-		page.Projects = append(page.Projects, projects.Project{ID: id, Name: row.ProjectNames[i], CreatedAt: row.ProjectCreatedAts[i].Time})
-	}
 	p := pages.DashboardProps{
-		Name: row.Name, Slug: row.Slug, ImageURL: row.ImageUrl, Plan: row.Plan, Role: row.Role,
+		Name: row.Name, Slug: row.Slug, ImageURL: row.ImageUrl, Plan: row.Plan,
 		MembersCount: row.MembersCount, ProjectsCount: row.ProjectsCount, RecentActivity: row.RecentActivity,
 		Members:  make([]pages.MemberItem, 0, len(row.MemberEmails)),
 		Activity: make([]pages.ActivityItem, 0, len(row.ActivityActions)),
-		Projects: h.projectsProps(c, a, page, components.ReturnDashboard),
+		Projects: components.ProjectsProps{Projects: make([]components.Project, 0, len(row.ProjectIds)), Total: row.ProjectsCount},
+	}
+	for i, id := range row.ProjectIds {
+		p.Projects.Projects = append(p.Projects.Projects, components.Project{ID: id, Name: row.ProjectNames[i], CreatedAt: row.ProjectCreatedAts[i].Time})
 	}
 	for i, email := range row.MemberEmails {
 		p.Members = append(p.Members, pages.MemberItem{Name: displayName(row.MemberFirstNames[i], row.MemberLastNames[i], email),
@@ -122,17 +161,20 @@ func (h *Handlers) dashboardProps(c echo.Context, a *auth.Auth, row store.GetDas
 }
 
 func (h *Handlers) projectsProps(c echo.Context, a *auth.Auth, list projects.Page, returnTo string) components.ProjectsProps {
-	p := components.ProjectsProps{
-		Projects:  make([]components.Project, 0, len(list.Projects)),
-		Total:     list.TotalCount,
-		CSRFToken: render.CSRFToken(c),
-		CanCreate: tenant.Can(a, tenant.CreateProjects),
-		CanManage: tenant.Can(a, tenant.ManageProjects),
-		ReturnTo:  returnTo,
-	}
+	p := components.ProjectsProps{Projects: make([]components.Project, 0, len(list.Projects)), Total: list.TotalCount}
 	for _, pr := range list.Projects {
 		p.Projects = append(p.Projects, item(pr))
 	}
+	return forRequest(c, a, p, returnTo)
+}
+
+// forRequest adds to a projects list what depends on the request: the CSRF
+// token, the forms the caller's permissions allow, where a form post lands.
+func forRequest(c echo.Context, a *auth.Auth, p components.ProjectsProps, returnTo string) components.ProjectsProps {
+	p.CSRFToken = render.CSRFToken(c)
+	p.CanCreate = tenant.Can(a, tenant.CreateProjects)
+	p.CanManage = tenant.Can(a, tenant.ManageProjects)
+	p.ReturnTo = returnTo
 	return p
 }
 

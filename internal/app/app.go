@@ -520,6 +520,7 @@ func (a *App) routes(hooks identity.WebhookReceiver) {
 	e.Use(a.limiter.APIMiddleware())
 	projectService := &projects.Service{Pool: a.pool}
 	(&orgs.Handlers{Render: a.render, Pool: a.pool, Directory: dir, Guard: guard, Logger: a.logger}).Routes(e)
-	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService}).Routes(e)
+	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService,
+		Cache: dashboard.NewCache(dashboard.DefaultCacheSize, nil)}).Routes(e)
 	(&api.Handlers{Pool: a.pool, Projects: projectService, Logger: a.logger}).Routes(e)
 }

@@ -161,11 +161,13 @@ var countingTriggers = [][2]string{
 	{"audit_log", "audit_log_activity_ins"},
 }
 
-// recount sets the counters of organisation $1 from its rows.
+// recount sets the counters of organisation $1 from its rows, and moves
+// its version (a cached dashboard of it is out of date).
 var recount = []string{
 	`UPDATE organization_stats SET
 	     members = (SELECT count(*) FROM memberships m WHERE m.organization_id = $1 AND m.deleted_at IS NULL),
-	     projects = (SELECT count(*) FROM projects p WHERE p.organization_id = $1)
+	     projects = (SELECT count(*) FROM projects p WHERE p.organization_id = $1),
+	     version = version + 1
 	 WHERE organization_id = $1`,
 	`DELETE FROM audit_activity_hourly WHERE organization_id = $1`,
 	`INSERT INTO audit_activity_hourly (organization_id, hour, entries)
