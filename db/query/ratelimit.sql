@@ -2,15 +2,16 @@
 -- one atomic upsert, so every instance on the same database shares it.
 
 -- name: HitRateLimit :one
--- Counts one request in the window that starts at window_start and returns
--- the count so far. A row from an older window starts over at 1; a row from a
--- newer window (another instance's clock a little ahead) keeps counting in
--- that window rather than going back.
+-- Counts hits requests (one, or a batch an instance counted locally) in the
+-- window that starts at window_start and returns the count so far. A row
+-- from an older window starts over; a row from a newer window (another
+-- instance's clock a little ahead) keeps counting in that window rather than
+-- going back.
 INSERT INTO rate_limits AS r (key, window_start, hits)
-VALUES (sqlc.arg(key), sqlc.arg(window_start), 1)
+VALUES (sqlc.arg(key), sqlc.arg(window_start), sqlc.arg(hits))
 ON CONFLICT (key) DO UPDATE SET
     window_start = GREATEST(r.window_start, EXCLUDED.window_start),
-    hits = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.hits + 1 ELSE 1 END
+    hits = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.hits + EXCLUDED.hits ELSE EXCLUDED.hits END
 RETURNING window_start, hits;
 
 -- name: PeekRateLimit :one

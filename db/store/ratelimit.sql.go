@@ -14,16 +14,17 @@ import (
 const hitRateLimit = `-- name: HitRateLimit :one
 
 INSERT INTO rate_limits AS r (key, window_start, hits)
-VALUES ($1, $2, 1)
+VALUES ($1, $2, $3)
 ON CONFLICT (key) DO UPDATE SET
     window_start = GREATEST(r.window_start, EXCLUDED.window_start),
-    hits = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.hits + 1 ELSE 1 END
+    hits = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.hits + EXCLUDED.hits ELSE EXCLUDED.hits END
 RETURNING window_start, hits
 `
 
 type HitRateLimitParams struct {
 	Key         string
 	WindowStart pgtype.Timestamptz
+	Hits        int32
 }
 
 type HitRateLimitRow struct {
@@ -33,12 +34,13 @@ type HitRateLimitRow struct {
 
 // API rate limits (internal/ratelimit): a fixed window per key, counted by
 // one atomic upsert, so every instance on the same database shares it.
-// Counts one request in the window that starts at window_start and returns
-// the count so far. A row from an older window starts over at 1; a row from a
-// newer window (another instance's clock a little ahead) keeps counting in
-// that window rather than going back.
+// Counts hits requests (one, or a batch an instance counted locally) in the
+// window that starts at window_start and returns the count so far. A row
+// from an older window starts over; a row from a newer window (another
+// instance's clock a little ahead) keeps counting in that window rather than
+// going back.
 func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (HitRateLimitRow, error) {
-	row := q.db.QueryRow(ctx, hitRateLimit, arg.Key, arg.WindowStart)
+	row := q.db.QueryRow(ctx, hitRateLimit, arg.Key, arg.WindowStart, arg.Hits)
 	var i HitRateLimitRow
 	err := row.Scan(&i.WindowStart, &i.Hits)
 	return i, err

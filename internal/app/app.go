@@ -261,6 +261,9 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if limit.Limit == 0 {
 		limit.Limit, limit.Window = cfg.APIRateLimit, time.Minute
 	}
+	if limit.LocalBatch == 0 { // a negative LocalBatch writes every hit
+		limit.LocalBatch = ratelimit.BatchFor(limit.Limit)
+	}
 	a.limiter = ratelimit.New(pool, limit, logger)
 	var machine echo.MiddlewareFunc
 	if a.authn.MachinesEnabled() {

@@ -1,10 +1,21 @@
 // Package ratelimit limits API requests per user, machine or (for callers
 // without an identity) client IP with a fixed window counted in PostgreSQL:
-// one atomic upsert per request, so every instance of the app on the same
-// database shares the counters. Responses carry the RateLimit-Limit,
-// RateLimit-Remaining and RateLimit-Reset headers of the IETF draft; a
-// caller over the limit gets 429 with Retry-After. Attempts counts refused
-// machine-token requests per client IP for the auth package.
+// atomic upserts, so every instance of the app on the same database shares
+// the counters. Responses carry the RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset headers of the IETF draft; a caller over the limit gets
+// 429 with Retry-After. Attempts counts refused machine-token requests per
+// client IP for the auth package.
+//
+// With Config.LocalBatch, an instance writes a key's hits in batches: after
+// its first write in a window, it counts up to LocalBatch further hits of
+// the key in memory (for at most FlushAfter), deciding them on the count the
+// database gave it plus its own, and writes them with the next hit. A client
+// over the limit by that count is refused without a write. One instance
+// decides exactly as with a write per hit; with several, a client can pass
+// the limit by at most LocalBatch hits per other instance it reaches. That
+// saves the write (a contended row lock, on one row per client) on almost
+// every request of a busy client; small limits (LocalBatch 0) write every
+// hit.
 package ratelimit
 
 import (
@@ -12,6 +23,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -51,6 +63,29 @@ type Config struct {
 	// Now is the clock; tests inject one to cross window boundaries without
 	// sleeping.
 	Now func() time.Time
+	// LocalBatch is how many hits of a key an instance may count in memory
+	// before it writes them (see the package comment); 0 writes every hit.
+	// BatchFor gives the API's.
+	LocalBatch int
+}
+
+// Local batching bounds.
+const (
+	// MaxLocalBatch caps Config.LocalBatch from BatchFor.
+	MaxLocalBatch = 64
+	// FlushAfter is the longest an instance keeps a key's hits unwritten.
+	FlushAfter = time.Second
+	// maxLocalKeys bounds the keys an instance counts in memory (a flood
+	// from many addresses must not grow it without end); keys beyond it
+	// are written hit by hit.
+	maxLocalKeys = 10_000
+)
+
+// BatchFor is the LocalBatch for a limit: a sixteenth of it, at most
+// MaxLocalBatch, so that several instances together pass a limit by little;
+// limits under 16 get none.
+func BatchFor(limit int) int {
+	return min(limit/16, MaxLocalBatch)
 }
 
 func (c Config) withDefaults() Config {
@@ -71,11 +106,28 @@ type Limiter struct {
 	cfg    Config
 	q      *store.Queries
 	logger *slog.Logger
+
+	mu    sync.Mutex
+	local map[string]*local
+}
+
+// local is what an instance knows of a key in one window.
+type local struct {
+	window time.Time
+	// known is the key's count in the database (every instance's hits) at
+	// this instance's last write; it only grows within a window.
+	known int
+	// pending hits were counted here and not written yet; inflight hits are
+	// being written.
+	pending, inflight int
+	// written is when this instance last wrote the key (zero: not yet in
+	// this window).
+	written time.Time
 }
 
 // New returns a limiter over db.
 func New(db store.DBTX, cfg Config, logger *slog.Logger) *Limiter {
-	return &Limiter{cfg: cfg.withDefaults(), q: store.New(db), logger: logger}
+	return &Limiter{cfg: cfg.withDefaults(), q: store.New(db), logger: logger, local: map[string]*local{}}
 }
 
 // Result is the state of a subject's window after counting a request.
@@ -91,14 +143,91 @@ type Result struct {
 func (l *Limiter) Hit(ctx context.Context, key string) (Result, error) {
 	now := l.cfg.Now()
 	start := now.Truncate(l.cfg.Window)
+	if l.cfg.LocalBatch <= 0 {
+		return l.write(ctx, key, start, now, 1)
+	}
+	l.mu.Lock()
+	st := l.localState(key, start)
+	if st == nil { // too many keys in memory: this one is written hit by hit
+		l.mu.Unlock()
+		return l.write(ctx, key, start, now, 1)
+	}
+	if !st.written.IsZero() {
+		count := st.known + st.inflight + st.pending + 1
+		// known is a lower bound of the database's count: over the limit
+		// by it is over the limit.
+		if count > l.cfg.Limit || (st.pending < l.cfg.LocalBatch && now.Sub(st.written) < FlushAfter) {
+			st.pending++
+			l.mu.Unlock()
+			return l.result(start, now, count), nil
+		}
+	}
+	n := st.pending + 1
+	st.pending = 0
+	st.inflight += n
+	l.mu.Unlock()
+
+	res, hits, err := l.writeHits(ctx, key, start, now, n)
+
+	l.mu.Lock()
+	st.inflight -= n
+	if err != nil {
+		st.pending += n - 1 // written with a later hit
+	} else {
+		st.known = max(st.known, hits)
+		st.written = now
+	}
+	l.mu.Unlock()
+	return res, err
+}
+
+// localState is key's state for the window that starts at start, nil when
+// the instance holds as many keys as it may. Callers hold l.mu.
+func (l *Limiter) localState(key string, start time.Time) *local {
+	st := l.local[key]
+	if st != nil && st.window.Equal(start) {
+		return st
+	}
+	if st == nil && len(l.local) >= maxLocalKeys {
+		for k, old := range l.local { // keys of past windows go
+			if !old.window.Equal(start) && old.inflight == 0 {
+				delete(l.local, k)
+			}
+		}
+		if len(l.local) >= maxLocalKeys {
+			return nil
+		}
+	}
+	// A new window starts from nothing: hits of the last one, written or
+	// not, no longer count. A write of the last window still in flight
+	// updates the state it started with, not this one.
+	st = &local{window: start}
+	l.local[key] = st
+	return st
+}
+
+// write counts n hits of key in the database and decides the last of them.
+func (l *Limiter) write(ctx context.Context, key string, start, now time.Time, n int) (Result, error) {
+	res, _, err := l.writeHits(ctx, key, start, now, n)
+	return res, err
+}
+
+// writeHits is write, returning the database's count too.
+func (l *Limiter) writeHits(ctx context.Context, key string, start, now time.Time, n int) (Result, int, error) {
 	row, err := l.q.HitRateLimit(ctx, store.HitRateLimitParams{
-		Key: key, WindowStart: pgtype.Timestamptz{Time: start, Valid: true},
+		Key: key, WindowStart: pgtype.Timestamptz{Time: start, Valid: true}, Hits: int32(n),
 	})
 	if err != nil {
-		return Result{}, err
+		return Result{}, 0, err
 	}
 	hits := int(row.Hits)
-	reset := row.WindowStart.Time.Add(l.cfg.Window).Sub(now)
+	return l.result(row.WindowStart.Time, now, hits), hits, nil
+}
+
+// result is the state after a request counted as the hits-th of the window
+// that starts at start.
+func (l *Limiter) result(start, now time.Time, hits int) Result {
+	reset := start.Add(l.cfg.Window).Sub(now)
 	if reset < 0 {
 		reset = 0
 	}
@@ -107,7 +236,7 @@ func (l *Limiter) Hit(ctx context.Context, key string) (Result, error) {
 		Remaining: max(0, l.cfg.Limit-hits),
 		Reset:     reset,
 		Allowed:   hits <= l.cfg.Limit,
-	}, nil
+	}
 }
 
 // Key names the subject of a request: the signed-in user or the machine.
