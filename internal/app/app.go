@@ -293,6 +293,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		CSRFExempt:   server.Route{Method: http.MethodPost, Path: routes.Webhook},
 		Formless:     []string{routes.APIPrefix, routes.Healthz, routes.Readyz, static.URLPrefix},
 		Instant:      []string{routes.Healthz, static.URLPrefix},
+		Quiet:        []string{routes.Healthz, routes.Readyz},
 		Metrics:      a.Metrics.Middleware(),
 	})
 	a.routes(receiver)

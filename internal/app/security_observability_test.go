@@ -121,6 +121,42 @@ func TestAccessLogNamesRequestUserAndOrg(t *testing.T) {
 	}
 }
 
+// TestAccessLogLeavesOutHealthyProbes: successful /healthz and /readyz
+// answers (a load balancer's every few seconds) write no access-log line; a
+// failing probe does, as does every other request.
+func TestAccessLogLeavesOutHealthyProbes(t *testing.T) {
+	t.Parallel()
+	ta, logs := startLogged(t)
+	ids := map[string]string{}
+	probe := func(name, path string, want int) {
+		t.Helper()
+		res, _ := do(t, "GET", ta.URL+path, nil, nil)
+		if res.StatusCode != want {
+			t.Fatalf("%s = %d, want %d", path, res.StatusCode, want)
+		}
+		ids[name] = res.Header.Get("X-Request-Id")
+	}
+	probe("healthz", "/healthz", http.StatusOK)
+	probe("readyz", "/readyz", http.StatusOK)
+	probe("page", "/no-such-page", http.StatusNotFound)
+	ta.App.Drain()
+	probe("draining", "/readyz", http.StatusServiceUnavailable)
+	logged := map[string]bool{}
+	for _, l := range logs.lines(t) {
+		for name, id := range ids {
+			if l["msg"] == "request" && l["request_id"] == id {
+				logged[name] = true
+			}
+		}
+	}
+	want := map[string]bool{"healthz": false, "readyz": false, "page": true, "draining": true}
+	for name, w := range want {
+		if logged[name] != w {
+			t.Errorf("%s: access-logged %v, want %v", name, logged[name], w)
+		}
+	}
+}
+
 // TestMetricsMeasureTheApp: the app's metrics count requests by route
 // template and status class, the emulator's webhook deliveries by status
 // and rate-limit refusals by route, and never turn a raw path into a label.

@@ -64,6 +64,11 @@ type Config struct {
 	// API read cost more than the probe itself. Unsafe requests to them are
 	// checked as everywhere else.
 	Formless []string
+	// Quiet lists route-template prefixes whose successful answers are not
+	// access-logged: the probes, which load balancers and orchestrators call
+	// every few seconds per instance, and whose lines would drown the
+	// requests of people. Their failures are logged; metrics count them all.
+	Quiet []string
 	// Metrics, optional, measures every request. It runs just inside
 	// RequestID and outside the access log, which hands errors to the error
 	// handler, so it sees each response's final status.
@@ -101,7 +106,7 @@ func NewEcho(cfg Config) *echo.Echo {
 	if cfg.Metrics != nil {
 		e.Use(cfg.Metrics)
 	}
-	e.Use(accessLog(cfg.Logger, cfg.LogIdentity))
+	e.Use(accessLog(cfg.Logger, cfg.LogIdentity, cfg.Quiet))
 	e.Use(secure.Headers(cfg.Secure))
 	e.Use(bodyLimit(BodyLimit))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
@@ -183,8 +188,9 @@ func hasBearer(r *http.Request) bool {
 	return len(h) > 7 && strings.EqualFold(h[:7], "bearer ")
 }
 
-// accessLog writes one structured line per request.
-func accessLog(logger *slog.Logger, identity func(echo.Context) (string, string)) echo.MiddlewareFunc {
+// accessLog writes one structured line per request, but for successful
+// answers under the quiet prefixes.
+func accessLog(logger *slog.Logger, identity func(echo.Context) (string, string), quiet []string) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus:    true,
 		LogMethod:    true,
@@ -195,6 +201,9 @@ func accessLog(logger *slog.Logger, identity func(echo.Context) (string, string)
 		LogRemoteIP:  true,
 		HandleError:  true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			if v.Status < http.StatusBadRequest && routes.UnderAny(v.RoutePath, quiet) {
+				return nil
+			}
 			// Room for the identity too: the line is built once per
 			// request, so it should not grow its slice halfway.
 			attrs := make([]slog.Attr, 0, 9)
