@@ -82,7 +82,7 @@ CROSS JOIN LATERAL (
           FROM projects p
           WHERE p.organization_id = org.id
           ORDER BY p.organization_id, p.id DESC
-          LIMIT 20) l
+          LIMIT 5) l
 ) prj
 `
 
@@ -142,7 +142,7 @@ type GetDashboardRow struct {
 // dashboard tests check each preview's order.
 // version and hour_entries say which state of the organisation the row is
 // (GetDashboardVersion, the dashboard's cache).
-// The preview sizes (8, 10 and 20, handlers/dashboard) are constants, not
+// The preview sizes (8, 10 and 5, handlers/dashboard) are constants, not
 // arguments: with an argument as LIMIT the planner cannot cost a generic
 // plan, so PostgreSQL would plan the statement afresh on every request
 // (about 3 ms at 10,000 members); with constants it keeps one plan.

@@ -29,7 +29,7 @@ import (
 const (
 	previewMembers  = 8
 	previewActivity = 10
-	previewProjects = 20
+	previewProjects = 5
 )
 
 // Handlers serves the dashboard and the projects pages.

@@ -13,7 +13,7 @@ import (
 // one statement as arrays, which take the order of their sorted, limited
 // subqueries. With more rows than each preview shows, the page lists
 // exactly the first ones in order: members admins first, then by name;
-// activity and projects newest first.
+// activity and projects newest first, with a link to all the projects.
 func TestDashboardPreviewsInOrder(t *testing.T) {
 	t.Parallel()
 	ta := start(t)
@@ -65,8 +65,8 @@ func TestDashboardPreviewsInOrder(t *testing.T) {
 	entries := want(`SELECT a.details->>'name' FROM audit_log a JOIN organizations o ON o.id = a.organization_id
 		WHERE o.clerk_id = $1 AND a.action = 'project.created' ORDER BY a.created_at DESC, a.id DESC LIMIT 10`)
 	projects := want(`SELECT p.name FROM projects p JOIN organizations o ON o.id = p.organization_id
-		WHERE o.clerk_id = $1 ORDER BY p.id DESC LIMIT 20`)
-	if len(members) != 8 || len(entries) != 10 || len(projects) != 20 {
+		WHERE o.clerk_id = $1 ORDER BY p.id DESC LIMIT 5`)
+	if len(members) != 8 || len(entries) != 10 || len(projects) != 5 {
 		t.Fatalf("expected previews: %d members, %d entries, %d projects", len(members), len(entries), len(projects))
 	}
 
@@ -87,5 +87,9 @@ func TestDashboardPreviewsInOrder(t *testing.T) {
 	}
 	if got := textsOf(doc, `[data-testid="project-name"]`); !slices.Equal(got, projects) {
 		t.Errorf("projects = %q\nwant       %q", got, projects)
+	}
+	// The rest of the 25 projects are one link away.
+	if all := doc.Find(`[data-testid="projects-all"]`); all.Text() != "See all 25 projects" || all.AttrOr("href", "") != routes.Projects {
+		t.Errorf("link to the projects = %q → %q", all.Text(), all.AttrOr("href", ""))
 	}
 }
