@@ -82,20 +82,22 @@ ORDER BY h.live DESC, h.sort_at DESC, h.id DESC;
 -- Sync health over the last hour: deliveries, failures, and lag (from the
 -- envelope's timestamp to when the app processed it), plus the newest
 -- delivery and the failures still unresolved at any age. Its cost is
--- bounded whatever the traffic: the deliveries and the lag are read from
--- the newest 1,001 deliveries of the hour at most (more than 1,000 is shown
--- as such; the lag is that of the newest), the failures from the partial
--- index of outcomes other than "applied", the newest delivery from
+-- bounded whatever the traffic: the deliveries are counted on
+-- webhook_events_received alone, up to 1,001 (more than 1,000 is shown as
+-- such); the lag is read from the newest 100 deliveries of the hour (each
+-- one a row to fetch, so not more); the failures come from the partial index
+-- of outcomes other than "applied", the newest delivery from
 -- webhook_events_received.
 WITH recent AS (
     SELECT r.processed_at, r.event_at
     FROM webhook_events r
     WHERE r.received_at > now() - interval '1 hour'
     ORDER BY r.received_at DESC, r.id DESC
-    LIMIT 1001
+    LIMIT 100
 )
 SELECT
-    (SELECT count(*) FROM recent) AS deliveries_last_hour,
+    (SELECT count(*) FROM (SELECT 1 FROM webhook_events c WHERE c.received_at > now() - interval '1 hour'
+                           ORDER BY c.received_at DESC, c.id DESC LIMIT 1001) n) AS deliveries_last_hour,
     (SELECT count(*) FROM webhook_events f
      WHERE f.status = 'failed' AND f.received_at > now() - interval '1 hour') AS failed_last_hour,
     (SELECT count(*) FROM webhook_events f WHERE f.status = 'failed') AS failed_total,

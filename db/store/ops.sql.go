@@ -364,10 +364,11 @@ WITH recent AS (
     FROM webhook_events r
     WHERE r.received_at > now() - interval '1 hour'
     ORDER BY r.received_at DESC, r.id DESC
-    LIMIT 1001
+    LIMIT 100
 )
 SELECT
-    (SELECT count(*) FROM recent) AS deliveries_last_hour,
+    (SELECT count(*) FROM (SELECT 1 FROM webhook_events c WHERE c.received_at > now() - interval '1 hour'
+                           ORDER BY c.received_at DESC, c.id DESC LIMIT 1001) n) AS deliveries_last_hour,
     (SELECT count(*) FROM webhook_events f
      WHERE f.status = 'failed' AND f.received_at > now() - interval '1 hour') AS failed_last_hour,
     (SELECT count(*) FROM webhook_events f WHERE f.status = 'failed') AS failed_total,
@@ -388,10 +389,11 @@ type OpsSyncHealthRow struct {
 // Sync health over the last hour: deliveries, failures, and lag (from the
 // envelope's timestamp to when the app processed it), plus the newest
 // delivery and the failures still unresolved at any age. Its cost is
-// bounded whatever the traffic: the deliveries and the lag are read from
-// the newest 1,001 deliveries of the hour at most (more than 1,000 is shown
-// as such; the lag is that of the newest), the failures from the partial
-// index of outcomes other than "applied", the newest delivery from
+// bounded whatever the traffic: the deliveries are counted on
+// webhook_events_received alone, up to 1,001 (more than 1,000 is shown as
+// such); the lag is read from the newest 100 deliveries of the hour (each
+// one a row to fetch, so not more); the failures come from the partial index
+// of outcomes other than "applied", the newest delivery from
 // webhook_events_received.
 func (q *Queries) OpsSyncHealth(ctx context.Context) (OpsSyncHealthRow, error) {
 	row := q.db.QueryRow(ctx, opsSyncHealth)
