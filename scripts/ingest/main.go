@@ -69,14 +69,17 @@ func run(url, secret, instance, dbURL string, duration time.Duration, senders, r
 	deliver := func(n int64) (time.Duration, bool) {
 		body := event(runID, n, instance)
 		msgID := fmt.Sprintf("msg_load_%d_%d", runID, n)
-		sig, err := signer.Sign(msgID, time.Now(), body)
+		// One instant for the signature and the header: read twice, a
+		// second could turn between them and the signature would not match.
+		sent := time.Now()
+		sig, err := signer.Sign(msgID, sent, body)
 		if err != nil {
 			return 0, false
 		}
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("svix-id", msgID)
-		req.Header.Set("svix-timestamp", fmt.Sprint(time.Now().Unix()))
+		req.Header.Set("svix-timestamp", fmt.Sprint(sent.Unix()))
 		req.Header.Set("svix-signature", sig)
 		t0 := time.Now()
 		res, err := client.Do(req)
