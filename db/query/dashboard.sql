@@ -102,9 +102,9 @@ CROSS JOIN LATERAL (
 -- a cached dashboard from the current one: the organisation's version
 -- (bumped by every change the dashboard shows but audit entries, migration
 -- 00010), the current hour (when it turns, the week's count changes) and
--- its audit entries (incremented by every new entry). No row when the caller is not (or no longer) a live member; a
--- NULL version when the organisation has no counters row (then nothing is
--- cached).
+-- its audit entries (incremented by every new entry). No row when the
+-- caller is not (or no longer) a live member; a NULL version when the
+-- organisation has no counters row (then nothing is cached).
 SELECT o.id, m.role, st.version AS version, date_trunc('hour', now())::timestamptz AS hour,
        COALESCE((SELECT h.entries FROM audit_activity_hourly h
                  WHERE h.organization_id = o.id AND h.hour = date_trunc('hour', now())), 0)::bigint AS hour_entries

@@ -209,9 +209,9 @@ type GetDashboardVersionRow struct {
 // a cached dashboard from the current one: the organisation's version
 // (bumped by every change the dashboard shows but audit entries, migration
 // 00010), the current hour (when it turns, the week's count changes) and
-// its audit entries (incremented by every new entry). No row when the caller is not (or no longer) a live member; a
-// NULL version when the organisation has no counters row (then nothing is
-// cached).
+// its audit entries (incremented by every new entry). No row when the
+// caller is not (or no longer) a live member; a NULL version when the
+// organisation has no counters row (then nothing is cached).
 func (q *Queries) GetDashboardVersion(ctx context.Context, arg GetDashboardVersionParams) (GetDashboardVersionRow, error) {
 	row := q.db.QueryRow(ctx, getDashboardVersion, arg.UserClerkID, arg.OrgClerkID)
 	var i GetDashboardVersionRow
