@@ -1,8 +1,12 @@
 package components
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 func TestShortDates(t *testing.T) {
@@ -34,6 +38,38 @@ func TestCount(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 members", 1: "1 member", 2: "2 members"} {
 		if got := Count(n, "member", "members"); got != want {
 			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestTimeHTML(t *testing.T) {
+	t.Parallel()
+	render := func(at time.Time) string {
+		var b strings.Builder
+		if err := Time(at).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	paris := time.FixedZone("CET", 3600)
+	at := time.Date(2024, 2, 29, 0, 5, 9, 0, paris) // 28 Feb in UTC, another year
+	want := `<time class="when" datetime="2024-02-28T23:05:09Z" title="Wed 28 Feb 2024, 23:05:09 UTC">28 Feb 2024, 23:05</time>`
+	if got := render(at); got != want {
+		t.Errorf("Time =\n %s\nwant\n %s", got, want)
+	}
+	now := time.Now().UTC()
+	want = `<time class="when" datetime="` + now.Format(time.RFC3339) + `" title="` + Exact(now) + `">` + Short(now, now) + `</time>`
+	if got := render(now); got != want {
+		t.Errorf("Time(now) = %s, want %s", got, want)
+	}
+	if got := render(time.Time{}); got != `<span class="muted">—</span>` {
+		t.Errorf("Time(zero) = %s", got)
+	}
+	// The layouts must never yield text that needs escaping, as the HTML is
+	// written unescaped.
+	for _, s := range []string{now.Format(time.RFC3339), Exact(at), Exact(now), Short(at, now), Short(now, now)} {
+		if templ.EscapeString(s) != s {
+			t.Errorf("%q needs escaping", s)
 		}
 	}
 }
