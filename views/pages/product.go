@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/saasstarter/saas/views/components"
 )
 
@@ -64,9 +66,10 @@ type DashboardProps struct {
 	MembersCount   int64
 	ProjectsCount  int64
 	RecentActivity int64
-	Members        []MemberItem
-	Activity       []ActivityItem
-	Projects       components.ProjectsProps
+	// Lists is DashboardLists of the organisation's previews, rendered
+	// beforehand (the dashboard cache keeps it with the data).
+	Lists    templ.Component
+	Projects components.ProjectsProps
 }
 
 // planText shows an empty plan as "free".
