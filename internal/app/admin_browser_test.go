@@ -67,6 +67,19 @@ func admWaitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
 	}
 }
 
+// admWaitHTMX waits until htmx has processed the element sel (a form
+// swapped in moments ago is not yet, and a click on it then submits it
+// natively, as without JavaScript) and no swap is under way. It waits
+// through a navigation (waitJS), such as the one of a link just clicked.
+func admWaitHTMX(t *testing.T, b *browsertest.Browser, sel string) {
+	t.Helper()
+	waitJS(t, b, "htmx to take over "+sel, `(() => {
+		const e = document.querySelector(`+strconv.Quote(sel)+`);
+		const d = e && e["htmx-internal-data"];
+		return !!(d && d.initHash) && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling");
+	})()`)
+}
+
 // admAcceptDialogs accepts every confirm() the page opens and records their
 // messages (hx-confirm uses the page's own dialog, so there should be none).
 func admAcceptDialogs(b *browsertest.Browser) func() []string {

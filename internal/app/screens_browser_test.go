@@ -281,6 +281,7 @@ func TestFeedbackWhereItHappenedInBrowser(t *testing.T) {
 
 		// A refused action answers next to its form, not in the banner.
 		invite := func() {
+			admWaitHTMX(t, b, `[data-testid="invite-form"]`)
 			b.Run(t, "invite frank@new.test",
 				chromedp.WaitVisible(chromedp.CSS(`[data-testid="invite-email"]`)),
 				chromedp.SetValue(chromedp.CSS(`[data-testid="invite-email"]`), "frank@new.test"),
