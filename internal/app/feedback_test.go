@@ -169,6 +169,7 @@ func TestOnlyPossibleActionsAreOffered(t *testing.T) {
 
 // TestProjectDeleteConfirmationPage: without JavaScript, Delete opens a
 // confirmation page whose form deletes; nothing is deleted by opening it.
+// (With JavaScript, TestFeedbackWhereItHappenedInBrowser.)
 func TestProjectDeleteConfirmationPage(t *testing.T) {
 	t.Parallel()
 	ta := start(t)
@@ -178,14 +179,20 @@ func TestProjectDeleteConfirmationPage(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("create = %d", res.StatusCode)
 	}
-	link := doc.Find(`[data-testid="project-delete"]`)
-	href := link.AttrOr("href", "")
-	if !strings.HasSuffix(href, "/delete?return=projects") || link.AttrOr("data-open-dialog", "") == "" {
-		t.Fatalf("delete link %q", href)
+	// The row's form is what a browser without JavaScript submits: a GET
+	// of the confirmation page with its fields. htmx posts it instead,
+	// after asking in the layout's dialog.
+	ask := doc.Find(`[data-testid="project-delete"]`).Closest("form")
+	action := ask.AttrOr("action", "")
+	if ask.AttrOr("method", "") != "get" || !strings.HasSuffix(action, "/delete") || ask.AttrOr("hx-post", "") != action ||
+		!strings.Contains(ask.AttrOr("hx-confirm", ""), "Delete project “Apollo”?") {
+		t.Fatalf("delete form: method %q, action %q, hx-post %q, hx-confirm %q", ask.AttrOr("method", ""), action,
+			ask.AttrOr("hx-post", ""), ask.AttrOr("hx-confirm", ""))
 	}
-	if doc.Find(`dialog[data-testid="project-delete-dialog"] [data-testid="project-delete-confirm"]`).Length() != 1 {
-		t.Fatal("no confirmation dialog in the row")
+	if ret := ask.Find(`input[name="return"]`).AttrOr("value", ""); ret != "projects" {
+		t.Fatalf("delete form's return = %q", ret)
 	}
+	href := action + "?return=projects"
 	res, page := pageReq(t, ta, hreq{path: href, token: alice})
 	if res.StatusCode != http.StatusOK || !strings.Contains(page.Find("h1").Text(), "Delete project “Apollo”?") {
 		t.Fatalf("confirmation page = %d %q", res.StatusCode, page.Find("h1").Text())

@@ -254,14 +254,15 @@ func TestFeedbackWhereItHappenedInBrowser(t *testing.T) {
 		waitText(t, b, `#stat-projects`, "1")
 		b.Run(t, "ask to delete it, then cancel",
 			chromedp.Click(chromedp.CSS(`[data-testid="project-delete"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="project-delete-confirm"]`)),
-			chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="project-delete-cancel"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-cancel"]`)),
 		)
+		waitText(t, b, `[data-testid="confirm-dialog-text"]`, "Delete project “Apollo”? It is removed for everyone in the organisation. This cannot be undone.")
+		b.Run(t, "cancel", chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-cancel"]`)))
 		admWaitJS(t, b, "the dialog to close with the project kept", `!document.querySelector('dialog[open]') && document.querySelectorAll('[data-testid="project-row"]').length === 1`)
 		b.Run(t, "delete it",
 			chromedp.Click(chromedp.CSS(`[data-testid="project-delete"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="project-delete-confirm"]`)),
-			chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="project-delete-confirm"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-ok"]`)),
+			chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-ok"]`)),
 		)
 		waitText(t, b, `[data-testid="projects-total"]`, "0")
 		waitText(t, b, `#stat-projects`, "0")

@@ -60,18 +60,6 @@
     dialog.showModal();
   });
 
-  // A link with data-open-dialog opens that <dialog> (a styled
-  // confirmation) instead of its page; without this script the link loads
-  // the confirmation page, so destructive actions ask either way.
-  document.addEventListener("click", function (evt) {
-    var link = evt.target.closest && evt.target.closest("[data-open-dialog]");
-    if (!link) return;
-    var dialog = document.getElementById(link.getAttribute("data-open-dialog"));
-    if (!dialog || typeof dialog.showModal !== "function") return;
-    evt.preventDefault();
-    dialog.showModal();
-  });
-
   // A 401 marked X-Session-Refresh means the session cookie was stale (its
   // 60-second token expired while the tab slept). Refresh the token through
   // Clerk and retry the request once; if that fails, go to sign-in.

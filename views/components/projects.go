@@ -61,12 +61,6 @@ func projectURL(id int64, action string) string {
 
 func rowID(id int64) string { return "project-" + strconv.FormatInt(id, 10) }
 
-// deleteURL is the delete confirmation page, which remembers where the
-// person came from.
-func deleteURL(p ProjectRowProps) string {
-	return projectURL(p.Project.ID, "delete") + "?return=" + p.ReturnTo
-}
-
 // returnPath is where a cancelled confirmation goes back to.
 func returnPath(returnTo string) string {
 	if returnTo == ReturnDashboard {
