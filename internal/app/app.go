@@ -295,6 +295,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Instant:      []string{routes.Healthz, static.URLPrefix},
 		Quiet:        []string{routes.Healthz, routes.Readyz},
 		Metrics:      a.Metrics.Middleware(),
+		// Every /api route is rate limited; the limiter passes other routes.
+		Inner: a.limiter.APIMiddleware(),
 	})
 	a.routes(receiver)
 
@@ -520,8 +522,7 @@ func (a *App) routes(hooks identity.WebhookReceiver) {
 	(&ops.Handlers{Render: a.render, Pool: a.pool, Syncer: a.Syncer, Directory: dir, Logger: a.logger,
 		Backend: clerksync.Backend{URL: a.Clerk.APIURL, SecretKey: a.Clerk.SecretKey}}).Routes(e)
 	// The org-scoped product: organisations, the dashboard and projects
-	// pages, and the JSON API, every /api route rate limited.
-	e.Use(a.limiter.APIMiddleware())
+	// pages, and the JSON API (rate limited by server.Config.Inner).
 	projectService := &projects.Service{Pool: a.pool}
 	(&orgs.Handlers{Render: a.render, Pool: a.pool, Directory: dir, Guard: guard, Logger: a.logger}).Routes(e)
 	(&dashboard.Handlers{Render: a.render, Pool: a.pool, Projects: projectService,
