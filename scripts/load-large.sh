@@ -13,7 +13,7 @@
 # then measures with wrk (CONNECTIONS connections):
 #   /dashboard on demo, small and large, in turn, ROUNDS times: large ÷ demo
 #     is the issue's figure (target ≥ 0.8), which also counts the larger
-#     page (8 members, 10 entries and 20 projects shown instead of 3, 4
+#     page (8 members, 10 entries and 5 projects shown instead of 3, 4
 #     and 0); large ÷ small is the cost of the tables' size alone;
 #   on large: /admin/members (first page and a search), /admin/webhooks,
 #     /admin/audit, the /ops directory and /ops/webhooks (target p99 < 50 ms).
