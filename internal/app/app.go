@@ -294,6 +294,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Formless:     []string{routes.APIPrefix, routes.Healthz, routes.Readyz, static.URLPrefix},
 		Instant:      []string{routes.Healthz, static.URLPrefix},
 		Quiet:        []string{routes.Healthz, routes.Readyz},
+		Anonymous:    []string{routes.Healthz, routes.Readyz, static.URLPrefix},
 		Metrics:      a.Metrics.Middleware(),
 		// Every /api route is rate limited; the limiter passes other routes.
 		Inner: a.limiter.APIMiddleware(),

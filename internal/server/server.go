@@ -64,6 +64,12 @@ type Config struct {
 	// API read cost more than the probe itself. Unsafe requests to them are
 	// checked as everywhere else.
 	Formless []string
+	// Anonymous lists route-template prefixes that never need the caller's
+	// identity (the probes, static files): Authenticate does not run there,
+	// so they cost no token check and never send a browser through a
+	// handshake, as Clerk's recommended middleware matcher leaves static
+	// files out. Their requests are signed out for the rest of the chain.
+	Anonymous []string
 	// Quiet lists route-template prefixes whose successful answers are not
 	// access-logged: the probes, which load balancers and orchestrators call
 	// every few seconds per instance, and whose lines would drown the
@@ -115,7 +121,7 @@ func NewEcho(cfg Config) *echo.Echo {
 			Timeout: RequestTimeout,
 			Skipper: func(c echo.Context) bool { return routes.UnderAny(c.Path(), cfg.Instant) },
 		}),
-		cfg.Authenticate,
+		skipUnder(cfg.Anonymous, cfg.Authenticate),
 		cfg.Machine,
 		cfg.Policy,
 		csrf(cfg),
@@ -123,6 +129,22 @@ func NewEcho(cfg Config) *echo.Echo {
 	}
 	e.Use(composed(mws))
 	return e
+}
+
+// skipUnder runs mw except on the routes under prefixes (route templates).
+func skipUnder(prefixes []string, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	if mw == nil || len(prefixes) == 0 {
+		return mw
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		h := mw(next)
+		return func(c echo.Context) error {
+			if routes.UnderAny(c.Path(), prefixes) {
+				return next(c)
+			}
+			return h(c)
+		}
+	}
 }
 
 // composed returns the middlewares (nil ones left out) as one Use
