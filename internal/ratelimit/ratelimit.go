@@ -109,6 +109,9 @@ type Limiter struct {
 
 	mu    sync.Mutex
 	local map[string]*local
+	// written is signalled (with mu) whenever a key's write ends, for hits
+	// waiting for it.
+	written *sync.Cond
 }
 
 // local is what an instance knows of a key in one window.
@@ -118,8 +121,9 @@ type local struct {
 	// this instance's last write; it only grows within a window.
 	known int
 	// pending hits were counted here and not written yet; inflight hits are
-	// being written.
+	// being written, by one write at a time (writing).
 	pending, inflight int
+	writing           bool
 	// written is when this instance last wrote the key (zero: not yet in
 	// this window).
 	written time.Time
@@ -127,7 +131,9 @@ type local struct {
 
 // New returns a limiter over db.
 func New(db store.DBTX, cfg Config, logger *slog.Logger) *Limiter {
-	return &Limiter{cfg: cfg.withDefaults(), q: store.New(db), logger: logger, local: map[string]*local{}}
+	l := &Limiter{cfg: cfg.withDefaults(), q: store.New(db), logger: logger, local: map[string]*local{}}
+	l.written = sync.NewCond(&l.mu)
+	return l
 }
 
 // Result is the state of a subject's window after counting a request.
@@ -152,31 +158,43 @@ func (l *Limiter) Hit(ctx context.Context, key string) (Result, error) {
 		l.mu.Unlock()
 		return l.write(ctx, key, start, now, 1)
 	}
-	if !st.written.IsZero() {
-		count := st.known + st.inflight + st.pending + 1
-		// known is a lower bound of the database's count: over the limit
-		// by it is over the limit.
-		if count > l.cfg.Limit || (st.pending < l.cfg.LocalBatch && now.Sub(st.written) < FlushAfter) {
-			st.pending++
-			l.mu.Unlock()
-			return l.result(start, now, count), nil
+	// An instance writes a key one batch at a time. With two writes in
+	// flight, the database could count the later one first, and hits
+	// decided here on the earlier one's count would be placed after hits
+	// the database had already allowed: more than the limit allowed. One at
+	// a time, known plus what is being written is the database's count
+	// exactly (for this instance's hits), and a hit that needs a write
+	// while one is under way waits for it (one round trip).
+	for {
+		if !st.written.IsZero() {
+			count := st.known + st.inflight + st.pending + 1
+			if count > l.cfg.Limit || (st.pending < l.cfg.LocalBatch && now.Sub(st.written) < FlushAfter) {
+				st.pending++
+				l.mu.Unlock()
+				return l.result(start, now, count), nil
+			}
 		}
+		if !st.writing {
+			break
+		}
+		l.written.Wait()
 	}
 	n := st.pending + 1
 	st.pending = 0
-	st.inflight += n
+	st.inflight, st.writing = n, true
 	l.mu.Unlock()
 
 	res, hits, err := l.writeHits(ctx, key, start, now, n)
 
 	l.mu.Lock()
-	st.inflight -= n
+	st.inflight, st.writing = 0, false
 	if err != nil {
 		st.pending += n - 1 // written with a later hit
 	} else {
 		st.known = max(st.known, hits)
 		st.written = now
 	}
+	l.written.Broadcast()
 	l.mu.Unlock()
 	return res, err
 }
@@ -190,7 +208,7 @@ func (l *Limiter) localState(key string, start time.Time) *local {
 	}
 	if st == nil && len(l.local) >= maxLocalKeys {
 		for k, old := range l.local { // keys of past windows go
-			if !old.window.Equal(start) && old.inflight == 0 {
+			if !old.window.Equal(start) && !old.writing {
 				delete(l.local, k)
 			}
 		}
