@@ -234,10 +234,15 @@ func checkHeaders(t *testing.T, res *http.Response, prod, data bool) string {
 	t.Helper()
 	h := res.Header
 	want := map[string]string{
-		"X-Content-Type-Options":     "nosniff",
-		"X-Frame-Options":            "DENY",
-		"Referrer-Policy":            "strict-origin-when-cross-origin",
-		"Cross-Origin-Opener-Policy": "same-origin",
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "strict-origin-when-cross-origin",
+	}
+	if !data {
+		// A page's browsing context and the features its scripts may use;
+		// JSON and probes have neither (secure.Headers).
+		want["Cross-Origin-Opener-Policy"] = "same-origin"
+		want["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
 	}
 	if prod {
 		want["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
