@@ -143,14 +143,12 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	// A small pool per instance: each connection is a PostgreSQL backend
 	// competing for CPU, and more of them than the cores can run turn into
-	// queueing in the scheduler instead of in the pool (measured on 2 cores,
-	// docs/PERFORMANCE.md: 10 connections gave the uncached dashboard a
-	// 199 ms p99 where 4 gave 14 ms). At least 8 all the same: a webhook's
-	// transaction holds its connection across three to five round trips with
-	// the app's work in between, and with 4 PostgreSQL sat idle in those gaps
-	// under a burst of deliveries (8: 11 % more events per second; pages
-	// alike either way). Set pool_max_conns in DATABASE_URL to override.
-	c.DBMaxConns = int32(max(8, 2*runtime.GOMAXPROCS(0)))
+	// queueing in the scheduler instead of in the pool. Measured on 2 cores
+	// (docs/PERFORMANCE.md): 4 connections gave /dashboard a 14 ms p99 where
+	// 10 gave 199 ms, and the operator's search 15 ms where 8 gave 26-61 ms
+	// (8 would apply about 11 % more webhook events per second: pages
+	// won). Set pool_max_conns in DATABASE_URL to override.
+	c.DBMaxConns = int32(max(4, 2*runtime.GOMAXPROCS(0)))
 
 	if err := c.loadSessionSecrets(getenv("SESSION_SECRET")); err != nil {
 		return c, err
