@@ -47,6 +47,13 @@
   // hx-confirm questions are asked in the page's styled <dialog>
   // (#confirm-dialog) instead of the browser's confirm(); the request goes
   // out only when it is closed with Confirm.
+  //
+  // A dialog's close event is a task queued after it closes: asked again at
+  // once (Cancel, then the same button), the dialog is open again when the
+  // first close event arrives. Each opening's listener therefore waits for a
+  // close event that finds the dialog closed, and only the latest opening
+  // may send its request.
+  var openings = 0;
   document.addEventListener("htmx:confirm", function (evt) {
     var question = evt.detail && evt.detail.question;
     var dialog = document.getElementById("confirm-dialog");
@@ -54,9 +61,13 @@
     evt.preventDefault();
     dialog.querySelector("[data-confirm-text]").textContent = question;
     dialog.returnValue = "";
-    dialog.addEventListener("close", function () {
-      if (dialog.returnValue === "ok") evt.detail.issueRequest(true);
-    }, { once: true });
+    var mine = ++openings;
+    var onClose = function () {
+      if (dialog.open) return; // the close of an earlier opening, delivered late
+      dialog.removeEventListener("close", onClose);
+      if (mine === openings && dialog.returnValue === "ok") evt.detail.issueRequest(true);
+    };
+    dialog.addEventListener("close", onClose);
     dialog.showModal();
   });
 
