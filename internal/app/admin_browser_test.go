@@ -121,6 +121,7 @@ func TestAdminJourneyInBrowser(t *testing.T) {
 	admSignIn(t, b, ta.URL, "alice@acme.test", routes.AdminMembers)
 	b.Run(t, "members screen", chromedp.WaitVisible(chromedp.CSS(`[data-testid="admin-members"] tr[data-user-id="`+bob+`"]`)))
 	row := `tr[data-user-id="` + bob + `"]`
+	admWaitHTMX(t, b, row+` form:has([data-testid="role-submit"])`)
 	b.Run(t, "make Bob an admin",
 		chromedp.SetValue(chromedp.CSS(row+` [data-testid="role-select"]`), "org:admin"),
 		chromedp.Click(chromedp.CSS(row+` [data-testid="role-submit"]`)),
@@ -144,6 +145,9 @@ func TestAdminJourneyInBrowser(t *testing.T) {
 	admWaitJS(t, b, "focus on the notice", `document.activeElement && document.activeElement.dataset.testid === "invite-notice"`)
 	admShot(t, b, "admin-invitations.png")
 	// hx-confirm asks in the page's styled dialog, not with confirm().
+	// The grid was swapped in by the invite: a click before htmx has taken
+	// over its Revoke form would submit it natively (the confirmation page).
+	admWaitHTMX(t, b, `form:has([data-testid="revoke-invitation"])`)
 	b.Run(t, "revoke it, then cancel",
 		chromedp.Click(chromedp.CSS(`[data-testid="revoke-invitation"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-cancel"]`)),

@@ -252,6 +252,9 @@ func TestFeedbackWhereItHappenedInBrowser(t *testing.T) {
 		)
 		waitText(t, b, `[data-testid="projects-total"]`, "1")
 		waitText(t, b, `#stat-projects`, "1")
+		// The section was swapped in by the create: wait for htmx to take
+		// over its forms (a click before would submit natively).
+		admWaitHTMX(t, b, `form:has([data-testid="project-delete"])`)
 		b.Run(t, "ask to delete it, then cancel",
 			chromedp.Click(chromedp.CSS(`[data-testid="project-delete"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-dialog-cancel"]`)),
