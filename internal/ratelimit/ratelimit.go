@@ -121,9 +121,8 @@ type local struct {
 	// this instance's last write; it only grows within a window.
 	known int
 	// pending hits were counted here and not written yet; inflight hits are
-	// being written, by one write at a time (writing).
+	// being written, by one write at a time (none when 0).
 	pending, inflight int
-	writing           bool
 	// written is when this instance last wrote the key (zero: not yet in
 	// this window).
 	written time.Time
@@ -174,20 +173,20 @@ func (l *Limiter) Hit(ctx context.Context, key string) (Result, error) {
 				return l.result(start, now, count), nil
 			}
 		}
-		if !st.writing {
+		if st.inflight == 0 {
 			break
 		}
 		l.written.Wait()
 	}
 	n := st.pending + 1
 	st.pending = 0
-	st.inflight, st.writing = n, true
+	st.inflight = n
 	l.mu.Unlock()
 
 	res, hits, err := l.writeHits(ctx, key, start, now, n)
 
 	l.mu.Lock()
-	st.inflight, st.writing = 0, false
+	st.inflight = 0
 	if err != nil {
 		st.pending += n - 1 // written with a later hit
 	} else {
@@ -208,7 +207,7 @@ func (l *Limiter) localState(key string, start time.Time) *local {
 	}
 	if st == nil && len(l.local) >= maxLocalKeys {
 		for k, old := range l.local { // keys of past windows go
-			if !old.window.Equal(start) && !old.writing {
+			if !old.window.Equal(start) && old.inflight == 0 {
 				delete(l.local, k)
 			}
 		}
