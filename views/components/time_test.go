@@ -9,6 +9,10 @@ import (
 	"github.com/a-h/templ"
 )
 
+func short(t, now time.Time) string { return string(appendShort(nil, t, now)) }
+
+func exact(t time.Time) string { return t.UTC().Format(exactLayout) }
+
 func TestShortDates(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
@@ -23,12 +27,12 @@ func TestShortDates(t *testing.T) {
 		"NewYearsInUTC": {time.Date(2027, 1, 1, 0, 30, 0, 0, paris), "31 Dec, 23:30"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if got := Short(tc.at, now); got != tc.want {
+			if got := short(tc.at, now); got != tc.want {
 				t.Errorf("Short = %q, want %q", got, tc.want)
 			}
 		})
 	}
-	if got := Exact(time.Date(2026, 11, 30, 2, 41, 7, 0, time.UTC)); got != "Mon 30 Nov 2026, 02:41:07 UTC" {
+	if got := exact(time.Date(2026, 11, 30, 2, 41, 7, 0, time.UTC)); got != "Mon 30 Nov 2026, 02:41:07 UTC" {
 		t.Errorf("Exact = %q", got)
 	}
 }
@@ -58,7 +62,7 @@ func TestTimeHTML(t *testing.T) {
 		t.Errorf("Time =\n %s\nwant\n %s", got, want)
 	}
 	now := time.Now().UTC()
-	want = `<time class="when" datetime="` + now.Format(time.RFC3339) + `" title="` + Exact(now) + `">` + Short(now, now) + `</time>`
+	want = `<time class="when" datetime="` + now.Format(time.RFC3339) + `" title="` + exact(now) + `">` + short(now, now) + `</time>`
 	if got := render(now); got != want {
 		t.Errorf("Time(now) = %s, want %s", got, want)
 	}
@@ -67,7 +71,7 @@ func TestTimeHTML(t *testing.T) {
 	}
 	// The layouts must never yield text that needs escaping, as the HTML is
 	// written unescaped.
-	for _, s := range []string{now.Format(time.RFC3339), Exact(at), Exact(now), Short(at, now), Short(now, now)} {
+	for _, s := range []string{now.Format(time.RFC3339), exact(at), exact(now), short(at, now), short(now, now)} {
 		if templ.EscapeString(s) != s {
 			t.Errorf("%q needs escaping", s)
 		}

@@ -15,7 +15,7 @@ type OpsPage struct {
 }
 
 // SyncHealth summarises webhook sync over the last hour (the lag over its
-// newest HealthLagWindow deliveries).
+// newest 100 deliveries: db/query/ops.sql OpsSyncHealth).
 type SyncHealth struct {
 	DeliveriesLastHour, FailedLastHour, FailedTotal int64
 	// MaxLag and AvgLag run from Clerk sending an event to the app applying
@@ -28,10 +28,6 @@ type SyncHealth struct {
 // reads (db/query/ops.sql OpsSyncHealth reads one more, to know there are
 // more).
 const HealthWindow = 1000
-
-// HealthLagWindow is how many of the newest deliveries of the last hour the
-// lag is measured over (db/query/ops.sql OpsSyncHealth).
-const HealthLagWindow = 100
 
 // Deliveries is the number of deliveries of the last hour as shown: beyond
 // HealthWindow, "1000+".
